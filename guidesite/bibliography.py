@@ -1,0 +1,87 @@
+"""The bibliography (content/sources.yaml): every source the guide may cite, by key."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ErrorList
+from .yamlfile import YamlProblem, parse_mapping
+
+BIBLIOGRAPHY_FILE = "content/sources.yaml"
+_FIELDS = {"authors", "title", "journal", "year", "details", "doi", "url"}
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    authors: tuple[str, ...]
+    title: str
+    journal: str
+    year: int | None
+    details: str | None
+    doi: str | None
+    url: str | None
+    line: int
+
+    @property
+    def link(self) -> str | None:
+        return f"https://doi.org/{self.doi}" if self.doi else self.url
+
+    @property
+    def author_line(self) -> str:
+        """Vancouver style: up to six authors, then 'et al.'."""
+        names = list(self.authors[:6]) + (["et al."] if len(self.authors) > 6 else [])
+        return ", ".join(names)
+
+
+def load_bibliography(root: Path) -> dict[str, Source]:
+    path = root / BIBLIOGRAPHY_FILE
+    errors = ErrorList(root)
+    if not path.is_file():
+        return {}
+    try:
+        mapping = parse_mapping(path.read_bytes().decode("utf-8-sig"), what="the bibliography")
+    except UnicodeDecodeError:
+        errors.add(path, 1, "not UTF-8 text")
+        errors.raise_if_any()
+    except YamlProblem as exc:
+        errors.add(path, exc.line, exc.message)
+        errors.raise_if_any()
+    sources: dict[str, Source] = {}
+    for key, entry in mapping.values.items():
+        line = mapping.key_lines[key]
+
+        def bad(message: str) -> None:
+            errors.add(path, line, f"{key}: {message}")
+
+        if not isinstance(entry, dict):
+            bad("must be a mapping with authors, title, journal, …")
+            continue
+        for name in sorted(set(entry) - _FIELDS):
+            bad(f"unknown field '{name}'")
+        authors = entry.get("authors")
+        if not isinstance(authors, list) or not authors or not all(isinstance(a, str) for a in authors):
+            bad("authors must be a list of names")
+            continue
+        if not all(isinstance(entry.get(f), str) and entry[f].strip() for f in ("title", "journal")):
+            bad("title and journal are required text")
+            continue
+        year = entry.get("year")
+        if year is not None and (not isinstance(year, int) or not 1800 < year < 2100):
+            bad("year must be a year such as 2021")
+            continue
+        doi = entry.get("doi")
+        if doi is not None and (not isinstance(doi, str) or not _DOI.match(doi)):
+            bad("doi must look like 10.1234/abc (without https://doi.org/)")
+            continue
+        url = entry.get("url")
+        if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
+            bad("url must start with https://")
+            continue
+        details = entry.get("details")
+        sources[key] = Source(key, tuple(authors), entry["title"], entry["journal"], year,
+                              str(details) if details is not None else None, doi, url, line)
+    errors.raise_if_any()
+    return sources

@@ -1,0 +1,146 @@
+"""The site configuration (site.yaml): loaded once, validated completely, then plain data."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from babel import Locale, UnknownLocaleError
+
+from .errors import ErrorList
+from .yamlfile import YamlProblem, parse_mapping
+
+CONFIG_FILE = "site.yaml"
+_PUBLISHER_KEYS = (
+    "name", "street", "postal_code", "city", "country", "email", "phone",
+    "responsible_person", "reviewer",
+)
+_LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # "de": used in URLs and <html lang>
+    locale: str  # "de_DE", "en_GB": used by Babel for dates and numbers
+    title: str  # the site's title in this language
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path
+    base_url: str  # absolute, ends with "/"
+    base_path: str  # the path part of base_url, "/" or "/guide/"
+    default_language: str
+    languages: tuple[Language, ...]
+    footer: tuple[str, ...]  # translation keys of pages linked from every footer
+    publisher: dict[str, str]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(lang.code for lang in self.languages)
+
+    def language(self, code: str) -> Language:
+        return next(lang for lang in self.languages if lang.code == code)
+
+
+def load_config(root: Path) -> SiteConfig:
+    """Read and validate site.yaml; raise BuildError naming the file and key on any problem."""
+    path = root / CONFIG_FILE
+    errors = ErrorList(root)
+    if not path.is_file():
+        errors.add(path, 1, f"the site configuration {CONFIG_FILE} is missing")
+        errors.raise_if_any()
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        data = parse_mapping(text, what="the configuration")
+    except UnicodeDecodeError as exc:
+        errors.add(path, 1, f"not UTF-8 text (byte {exc.start})")
+        errors.raise_if_any()
+    except YamlProblem as exc:
+        errors.add(path, exc.line, exc.message)
+        errors.raise_if_any()
+
+    values, lines = data.values, data.key_lines
+
+    def bad(key: str, message: str) -> None:
+        errors.add(path, lines.get(key.split(".")[0], 1), f"{key}: {message}")
+
+    known = {"base_url", "default_language", "languages", "footer", "publisher"}
+    for key in values.keys() - known:
+        bad(key, f"unknown key (expected one of {', '.join(sorted(known))})")
+    for key in sorted(known - values.keys()):
+        bad(key, "missing")
+
+    base_url = values.get("base_url")
+    parts = urlsplit(base_url) if isinstance(base_url, str) else None
+    if "base_url" in values and not (parts and parts.scheme in ("http", "https") and parts.netloc):
+        bad("base_url", "must be an absolute http(s) URL such as https://example.org/")
+        base_url = None
+    elif isinstance(base_url, str) and not base_url.endswith("/"):
+        base_url += "/"
+
+    languages: list[Language] = []
+    raw_langs = values.get("languages")
+    if "languages" in values and (not isinstance(raw_langs, list) or not raw_langs):
+        bad("languages", "must be a non-empty list of {code, title} entries")
+        raw_langs = []
+    for i, entry in enumerate(raw_langs or []):
+        where = f"languages[{i}]"
+        if not isinstance(entry, dict):
+            bad(where, "must be a mapping with code and title")
+            continue
+        extra = entry.keys() - {"code", "title", "locale"}
+        if extra:
+            bad(where, f"unknown key {', '.join(sorted(map(str, extra)))}")
+        code, title = entry.get("code"), entry.get("title")
+        locale = entry.get("locale", code)
+        if not isinstance(code, str) or not _LANG_CODE.match(code):
+            bad(f"{where}.code", "must be a lower-case language code such as 'de'")
+            continue
+        if not isinstance(title, str) or not title.strip():
+            bad(f"{where}.title", "must be the site's title in this language")
+            continue
+        try:
+            Locale.parse(str(locale))
+        except (ValueError, UnknownLocaleError):
+            bad(f"{where}.locale", f"'{locale}' is not a locale Babel knows")
+            continue
+        if any(lang.code == code for lang in languages):
+            bad(f"{where}.code", f"'{code}' is listed twice")
+            continue
+        languages.append(Language(code, str(locale), title.strip()))
+
+    codes = [lang.code for lang in languages]
+    default = values.get("default_language")
+    if "default_language" in values and default not in codes:
+        bad("default_language", f"must be one of the languages ({', '.join(codes)})")
+
+    footer = values.get("footer", [])
+    if not isinstance(footer, list) or not all(isinstance(k, str) and _KEY.match(k) for k in footer):
+        bad("footer", "must be a list of translation keys")
+        footer = []
+
+    publisher = values.get("publisher")
+    if "publisher" in values:
+        if not isinstance(publisher, dict):
+            bad("publisher", "must be a mapping")
+            publisher = {}
+        for key in _PUBLISHER_KEYS:
+            if not isinstance(publisher.get(key), str) or not publisher[key].strip():
+                bad(f"publisher.{key}", "missing or empty")
+        for key in publisher.keys() - set(_PUBLISHER_KEYS):
+            bad(f"publisher.{key}", "unknown key")
+
+    errors.raise_if_any()
+    assert isinstance(base_url, str)
+    return SiteConfig(
+        root=root,
+        base_url=base_url,
+        base_path=urlsplit(base_url).path or "/",
+        default_language=str(default),
+        languages=tuple(languages),
+        footer=tuple(footer),
+        publisher={k: str(v) for k, v in publisher.items()},
+    )

@@ -1,0 +1,245 @@
+"""Reading content/<lang>/**/*.md: front matter checked against the schema, then plain Pages."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import SiteConfig
+from .errors import ErrorList
+from .yamlfile import YamlProblem, parse_mapping
+
+CONTENT_DIR = "content"
+MAX_FILE_BYTES = 1_000_000
+LAYOUTS = ("page", "article", "home")
+ARTICLE_FIELDS = ("published", "last_reviewed", "next_review", "reviewer")
+_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = re.compile(r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*)(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
+_FILE_NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]*\.md$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class TranslationOf:
+    """Which page a translation was made from, and that page's digest at the time."""
+
+    source: str  # "de/ursachen.md"
+    digest: str
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    title: str
+    description: str
+    key: str
+    slug: str
+    layout: str = "page"
+    parent: str | None = None
+    nav: int | None = None
+    draft: bool = False
+    published: dt.date | None = None
+    last_reviewed: dt.date | None = None
+    next_review: dt.date | None = None
+    reviewer: str | None = None
+    about: str | None = None
+    translation_of: TranslationOf | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One source file, validated; nothing rendered yet."""
+
+    rel: str  # "de/vorbeugen/laufhaltung.md", relative to content/
+    lang: str
+    meta: FrontMatter
+    body: str
+    body_line: int  # the file's line number of the body's first line
+    key_lines: dict[str, int]  # front-matter field -> line in the file
+    digest: str  # of the body and the fields a translator translates
+
+
+def _digest(meta: dict[str, Any], body: str) -> str:
+    material = "\0".join([str(meta.get("title", "")), str(meta.get("description", "")), body])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+
+
+def _check_text(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "must be non-empty text"
+    return None
+
+
+def _validate(values: dict[str, Any], lines: dict[str, int], report: Any) -> dict[str, Any] | None:
+    """Check each field's type and form; return converted values or None after reporting."""
+    ok = True
+
+    def bad(key: str, message: str) -> None:
+        nonlocal ok
+        ok = False
+        report(lines.get(key, 1), f"{key}: {message}")
+
+    fields = {f for f in FrontMatter.__dataclass_fields__}
+    for key in values.keys() - fields:
+        close = [f for f in sorted(fields) if f[:3] == key[:3]]
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        bad(key, f"unknown field{hint}")
+    required = ["title", "description", "key", "slug"]
+    layout = values.get("layout", "page")
+    if layout not in LAYOUTS:
+        bad("layout", f"must be one of {', '.join(LAYOUTS)}")
+    if layout == "article":
+        required += list(ARTICLE_FIELDS)
+    for key in required:
+        if key not in values:
+            ok = False
+            # A missing field has no line of its own: point at the opening '---'.
+            report(1, f"required field '{key}' is missing")
+    out: dict[str, Any] = {}
+    for key in ("title", "description", "reviewer", "about"):
+        if key in values:
+            problem = _check_text(values[key])
+            if problem:
+                bad(key, problem)
+            else:
+                out[key] = " ".join(values[key].split())
+    for key in ("key", "parent"):
+        if key in values:
+            if not isinstance(values[key], str) or not _KEY.match(values[key]):
+                bad(key, "must be lower-case ASCII letters, digits and '-', such as 'warm-up'")
+            else:
+                out[key] = values[key]
+    if "slug" in values:
+        slug = values["slug"]
+        if not isinstance(slug, str) or not (slug == "" or _SLUG.match(slug)):
+            bad("slug", "must be lower-case ASCII words joined by '-' and '/', such as 'vorbeugen/laufhaltung'")
+        elif (slug == "") != (layout == "home"):
+            bad("slug", "only the home page (layout: home) has the empty slug")
+        else:
+            out["slug"] = slug
+    if "layout" in values and layout in LAYOUTS:
+        out["layout"] = layout
+    if "nav" in values:
+        if isinstance(values["nav"], bool) or not isinstance(values["nav"], int) or values["nav"] < 1:
+            bad("nav", "must be a whole number from 1 (its position in the navigation)")
+        else:
+            out["nav"] = values["nav"]
+    if "draft" in values:
+        if not isinstance(values["draft"], bool):
+            bad("draft", "must be true or false")
+        else:
+            out["draft"] = values["draft"]
+    for key in ("published", "last_reviewed", "next_review"):
+        if key in values:
+            raw = values[key]
+            try:
+                if not isinstance(raw, str) or not _DATE.match(raw):
+                    raise ValueError
+                out[key] = dt.date.fromisoformat(raw)
+            except ValueError:
+                bad(key, f"'{raw}' is not a date: write YYYY-MM-DD, such as 2025-03-19")
+    if "translation_of" in values:
+        raw = values["translation_of"]
+        if not (isinstance(raw, dict) and set(raw) == {"source", "digest"} and all(isinstance(v, str) for v in raw.values())):
+            bad("translation_of", "must have source and digest; set it with 'python build.py translated <file>'")
+        else:
+            out["translation_of"] = TranslationOf(raw["source"], raw["digest"])
+    if ok and out.get("last_reviewed") and out.get("next_review") and out["next_review"] <= out["last_reviewed"]:
+        bad("next_review", "must come after last_reviewed")
+    return out if ok else None
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | str:
+    """Return (front matter, body, body's first line) or a message saying what is wrong."""
+    if not text.strip():
+        return "the file is empty: a page starts with front matter between two '---' lines"
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return "a page must start with front matter: a first line of '---'"
+    for i, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
+    return "the front matter is not closed: add a line '---' after it"
+
+
+def read_page(path: Path, rel: str, lang: str, errors: ErrorList) -> Page | None:
+    """Read one file; on any problem report it with its line and return None."""
+    def report(line: int, message: str) -> None:
+        errors.add(path, line, message)
+
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        report(1, f"the file is {len(data) // 1_000_000} MB; a page may be at most {MAX_FILE_BYTES // 1_000_000} MB")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report(data.count(b"\n", 0, exc.start) + 1, "the file is not UTF-8 text: save it as UTF-8")
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in text:
+        report(text.count("\n", 0, text.index("\0")) + 1, "the file contains a NUL character")
+        return None
+    split = split_front_matter(text)
+    if isinstance(split, str):
+        report(1, split)
+        return None
+    front, body, body_line = split
+    try:
+        mapping = parse_mapping(front)
+    except YamlProblem as exc:
+        report(exc.line + 1, exc.message)
+        return None
+    key_lines = {k: v + 1 for k, v in mapping.key_lines.items()}
+    fields = _validate(mapping.values, key_lines, report)
+    if fields is None:
+        return None
+    return Page(rel, lang, FrontMatter(**fields), body, body_line, key_lines, _digest(mapping.values, body))
+
+
+def discover(config: SiteConfig, errors: ErrorList) -> list[tuple[Path, str, str]]:
+    """(path, rel, lang) for every page file; refuses odd names and links out of content/."""
+    content = config.root / CONTENT_DIR
+    found: list[tuple[Path, str, str]] = []
+    if not content.is_dir():
+        errors.add(content, 1, "the content folder is missing")
+        return found
+    content_real = content.resolve()
+    for entry in sorted(content.iterdir()):
+        if entry.is_dir() and entry.name not in config.codes:
+            errors.add(entry, 1, f"folder '{entry.name}' is not a language in site.yaml ({', '.join(config.codes)})")
+    for lang in config.codes:
+        base = content / lang
+        if not base.is_dir():
+            errors.add(base, 1, f"no content for language '{lang}'")
+            continue
+        for path in sorted(base.rglob("*")):
+            rel = path.relative_to(content).as_posix()
+            if path.is_symlink() and not path.resolve().is_relative_to(content_real):
+                errors.add(path, 1, "a link to a file outside the content folder is not allowed")
+                continue
+            if path.is_dir() or path.name.startswith("_"):
+                continue
+            if path.suffix.lower() != ".md":
+                errors.add(path, 1, "only Markdown files (.md) belong in the content folder")
+                continue
+            bad_parts = [p for p in Path(rel).parts[1:-1] if not re.match(r"^[a-z0-9-]+$", p)]
+            if not _FILE_NAME.match(path.name) or bad_parts:
+                errors.add(path, 1, "file and folder names use lower-case ASCII letters, digits and '-' only")
+                continue
+            found.append((path, rel, lang))
+    return found
+
+
+def load_pages(config: SiteConfig, include_drafts: bool) -> list[Page]:
+    """Every page of every language, validated one by one; raises BuildError listing all problems."""
+    errors = ErrorList(config.root)
+    pages = []
+    for path, rel, lang in discover(config, errors):
+        page = read_page(path, rel, lang, errors)
+        if page is not None and (include_drafts or not page.meta.draft):
+            pages.append(page)
+    errors.raise_if_any()
+    return pages

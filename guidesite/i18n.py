@@ -1,0 +1,95 @@
+"""Interface strings (gettext catalogs in translations/) and locale formatting (Babel)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+
+from .errors import ErrorList
+
+# Interface strings are written in English in templates and code; English is their source.
+SOURCE_LANGUAGE = "en"
+TRANSLATIONS_DIR = "translations"
+BABEL_CONFIG = "babel.cfg"
+
+
+@dataclass(frozen=True)
+class LocaleFormat:
+    """Formatting for one language, handed to templates as plain callables."""
+
+    locale: str
+
+    def date(self, value: dt.date) -> str:
+        return format_date(value, "long", locale=self.locale)
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def percent(self, ratio: float) -> str:
+        return format_percent(ratio, locale=self.locale)
+
+    def language_name(self, code: str) -> str:
+        """A language's name in that language, from CLDR: 'Deutsch', 'English'."""
+        name = Locale.parse(code).get_display_name(code) or code
+        return name[:1].upper() + name[1:]
+
+
+def catalog_path(root: Path, lang: str) -> Path:
+    return root / TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po"
+
+
+def used_messages(root: Path) -> dict[str, tuple[str, int]]:
+    """Every interface string in templates and the package, with where it is first used."""
+    method_map = [("templates/**.html", "jinja2"), ("guidesite/**.py", "python")]
+    options = {"templates/**.html": {"silent": "false", "trimmed": "true"}}
+    found: dict[str, tuple[str, int]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(root), method_map, options_map=options
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        found.setdefault(msgid, (filename, lineno))
+    return found
+
+
+def load_translations(root: Path, codes: tuple[str, ...]) -> dict[str, Translations]:
+    """Read each language's .po catalog; every used string must be translated, none fuzzy."""
+    errors = ErrorList(root)
+    used = used_messages(root)
+    result: dict[str, Translations] = {}
+    for lang in codes:
+        path = catalog_path(root, lang)
+        if not path.is_file():
+            errors.add(path, 1, f"interface catalog for '{lang}' is missing: run pybabel init -l {lang}")
+            continue
+        try:
+            with path.open("rb") as fp:
+                catalog: Catalog = read_po(fp, locale=lang, abort_invalid=True)
+        except (PoFileError, ValueError, UnicodeDecodeError) as exc:
+            errors.add(path, getattr(exc, "lineno", 1), f"catalog cannot be read: {exc}")
+            continue
+        for msgid, (where, line) in sorted(used.items()):
+            message = catalog.get(msgid)
+            if message is None:
+                errors.add(path, 1, f"interface string '{msgid}' (used in {where}:{line}) is not in the catalog: run pybabel update")
+            elif lang != SOURCE_LANGUAGE and (message.fuzzy or not message.string):
+                state = "marked fuzzy" if message.fuzzy else "untranslated"
+                errors.add(path, message.lineno or 1, f"interface string '{msgid}' is {state}")
+        for message, problems in catalog.check():
+            for problem in problems:
+                errors.add(path, message.lineno or 1, f"'{message.id}': {problem}")
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        result[lang] = Translations(fp=buffer)
+    errors.raise_if_any()
+    return result

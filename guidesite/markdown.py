@@ -1,0 +1,359 @@
+"""Markdown to HTML with markdown-it-py: our plugins, link resolution and source lines.
+
+Parsing and rendering are two steps because an internal link can only be checked once
+every page's headings are known: `parse` runs per page, `render` after all are parsed.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .slugs import slugify
+
+QUOTES = {"de": "„“‚‘", "en": "“”‘’"}
+CALLOUTS = ("note", "warning")
+CARE_LEVELS = ("emergency", "urgent", "doctor")
+_PINNED_ID = re.compile(r"\s*\{#([a-z0-9][a-z0-9_-]*)\}\s*$")
+_CITATION = re.compile(r"\[(@[A-Za-z0-9][\w-]*(?:\s*;\s*@[A-Za-z0-9][\w-]*)*)\]")
+MAX_CARE_BULLETS = 6
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int  # 1-based line in the Markdown body
+    message: str
+
+
+@dataclass
+class ParsedMarkdown:
+    """The token stream of one page plus what other pages need to know about it."""
+
+    tokens: list[Token]
+    env: dict[str, Any]
+    headings: list[Heading]
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a link target became: a URL, or a problem to report."""
+
+    url: str | None = None
+    problem: str | None = None
+
+
+@dataclass
+class RenderContext:
+    """Per-page callbacks and labels the renderer needs; given by the render step."""
+
+    resolve_link: Callable[[str], Resolved]  # "ursachen.md#zerrung" -> URL
+    resolve_image: Callable[[str], Resolved]  # "assets/img/plank.svg" -> URL
+    known_citation: Callable[[str], bool]
+    gettext: Callable[[str], str]
+    publisher_html: str
+    citations: list[str] = field(default_factory=list)  # keys, in order of first citation
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RenderedMarkdown:
+    html: str
+    citations: list[str]
+    problems: list[Problem]
+
+
+def _line_of(token: Token, inline: Token | None = None, children_before: list[Token] | None = None) -> int:
+    base = (inline or token).map
+    line = (base[0] + 1) if base else 1
+    if children_before:
+        line += sum(1 for t in children_before if t.type in ("softbreak", "hardbreak"))
+    return line
+
+
+def _pin_heading_ids(state: Any) -> None:
+    """`## Aufwärmen {#warm-up}` keeps its id when the heading is reworded or translated."""
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            inline = tokens[i + 1]
+            match = _PINNED_ID.search(inline.content)
+            if match:
+                token.attrSet("id", match.group(1))
+                inline.content = inline.content[: match.start()]
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "[" or state.src.startswith("[^", state.pos):
+        return False
+    match = _CITATION.match(state.src, state.pos)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"keys": [k.strip().lstrip("@") for k in match.group(1).split(";")]}
+    state.pos = match.end()
+    return True
+
+
+def _container_validate(name: str) -> Callable[[str, str], bool]:
+    return lambda params, _markup: params.strip().split(" ", 1)[0] == name
+
+
+def _any_other_container(params: str, _markup: str) -> bool:
+    first = params.strip().split(" ", 1)[0]
+    return first not in (*CALLOUTS, "care", "publisher")
+
+
+class Markdown:
+    """One configured markdown-it instance per language, reused for every page."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        md = MarkdownIt(
+            "commonmark",
+            # Raw HTML is parsed (not passed through) so that we can report it as an error.
+            {"html": True, "typographer": True, "quotes": QUOTES.get(lang, QUOTES["en"])},
+        )
+        md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+        md.use(footnote_plugin)
+        for name in CALLOUTS:
+            md.use(container_plugin, name=name, validate=_container_validate(name))
+        md.use(container_plugin, name="care", validate=_container_validate("care"))
+        md.use(container_plugin, name="publisher", validate=_container_validate("publisher"))
+        md.use(container_plugin, name="unknown", validate=_any_other_container)
+        md.core.ruler.after("block", "pin_heading_ids", _pin_heading_ids)
+        md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
+        md.inline.ruler.before("link", "citation", _citation_rule)
+        self._install_renderers(md)
+        self.md = md
+
+    def parse(self, body: str) -> ParsedMarkdown:
+        """Tokenise a page body and report what is wrong in it independently of other pages."""
+        env: dict[str, Any] = {}
+        tokens = self.md.parse(body, env)
+        problems: list[Problem] = []
+        headings: list[Heading] = []
+        for i, token in enumerate(tokens):
+            if token.type == "heading_open":
+                inline = tokens[i + 1]
+                text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+                headings.append(Heading(int(token.tag[1]), str(token.attrGet("id")), text.strip()))
+                if token.tag == "h1":
+                    problems.append(Problem(_line_of(token), "use ## for sections: the title is the page's only # heading"))
+            elif token.type == "html_block":
+                problems.append(Problem(_line_of(token), "raw HTML is not allowed: write Markdown instead"))
+            elif token.type == "container_unknown_open":
+                name = token.info.strip().split(" ", 1)[0] or "(none)"
+                problems.append(Problem(_line_of(token), f"unknown block '::: {name}' (use note, warning, care or publisher)"))
+            elif token.type == "container_care_open":
+                problems.extend(self._check_care_card(tokens, i))
+            elif token.type == "inline":
+                before: list[Token] = []
+                for child in token.children or []:
+                    if child.type == "html_inline":
+                        problems.append(Problem(_line_of(child, token, before), f"raw HTML is not allowed: {child.content[:40]}"))
+                    elif child.type == "image" and not child.children:
+                        problems.append(Problem(_line_of(child, token, before), "an image needs a description (alt text): ![what it shows](…)"))
+                    before.append(child)
+        return ParsedMarkdown(tokens, env, headings, problems)
+
+    def _check_care_card(self, tokens: list[Token], start: int) -> list[Problem]:
+        opening = tokens[start]
+        words = opening.info.split()
+        problems = []
+        if len(words) != 2 or words[1] not in CARE_LEVELS:
+            return [Problem(_line_of(opening), f"a care card needs a level: '::: care {'|'.join(CARE_LEVELS)}'")]
+        depth, heading, bullets, list_level = 0, None, 0, None
+        for token in tokens[start + 1 :]:
+            if token.type == "container_care_open":
+                depth += 1
+            if token.type == "container_care_close":
+                if depth == 0:
+                    break
+                depth -= 1
+            if token.type == "heading_open" and heading is None:
+                heading = token
+            if token.type == "bullet_list_open" and list_level is None:
+                list_level = token.level
+            if token.type == "list_item_open" and list_level is not None and token.level == list_level + 1:
+                bullets += 1
+        if heading is None:
+            problems.append(Problem(_line_of(opening), "a care card starts with a heading such as '### Call 999 if:'"))
+        if bullets > MAX_CARE_BULLETS:
+            problems.append(Problem(_line_of(opening), f"a care card has at most {MAX_CARE_BULLETS} bullets, this one has {bullets}"))
+        if bullets == 0:
+            problems.append(Problem(_line_of(opening), "a care card lists its warning signs as bullets"))
+        return problems
+
+    def render(self, parsed: ParsedMarkdown, ctx: RenderContext) -> RenderedMarkdown:
+        """Resolve links, images and citations, then render; problems carry body lines."""
+        env = dict(parsed.env)
+        env["ctx"] = ctx
+        for token in parsed.tokens:
+            if token.type == "heading_open":
+                self._check_care_heading(parsed.tokens, token, ctx)
+            if token.type != "inline":
+                continue
+            before: list[Token] = []
+            for child in token.children or []:
+                line = _line_of(child, token, before)
+                if child.type == "link_open":
+                    self._resolve_href(child, line, ctx)
+                elif child.type == "image":
+                    resolved = ctx.resolve_image(str(child.attrGet("src")))
+                    if resolved.problem:
+                        ctx.problems.append(Problem(line, resolved.problem))
+                    child.attrSet("src", resolved.url or "")
+                elif child.type == "citation":
+                    for key in child.meta["keys"]:
+                        if not ctx.known_citation(key):
+                            ctx.problems.append(Problem(line, f"unknown source [@{key}]: add it to content/sources.yaml"))
+                        elif key not in ctx.citations:
+                            ctx.citations.append(key)
+                before.append(child)
+        html = self.md.renderer.render(parsed.tokens, self.md.options, env)
+        return RenderedMarkdown(html, list(ctx.citations), list(ctx.problems))
+
+    def _check_care_heading(self, tokens: list[Token], heading: Token, ctx: RenderContext) -> None:
+        level = heading.meta.get("care_level")
+        if not level:
+            return
+        inline = tokens[tokens.index(heading) + 1]
+        ending = ctx.gettext("if:")
+        if not inline.content.rstrip().endswith(ending):
+            ctx.problems.append(Problem(_line_of(heading), f"a care card's heading ends with '{ending}'"))
+
+    @staticmethod
+    def _resolve_href(token: Token, line: int, ctx: RenderContext) -> None:
+        href = str(token.attrGet("href") or "")
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
+            if not href.lower().startswith(("http:", "https:", "mailto:")):
+                ctx.problems.append(Problem(line, f"links may only use https, http or mailto: {href[:40]}"))
+                token.attrSet("href", "#")
+                return
+            if href.lower().startswith("http"):
+                token.attrSet("rel", "external noopener noreferrer")
+                token.attrSet("class", "external")
+                token.meta["external"] = True
+            return
+        resolved = ctx.resolve_link(href)
+        if resolved.problem:
+            ctx.problems.append(Problem(line, resolved.problem))
+        token.attrSet("href", resolved.url or "#")
+
+    def _install_renderers(self, md: MarkdownIt) -> None:
+        rules = md.add_render_rule
+
+        def html_dropped(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            # Reported as an error by parse(); never rendered, even if a caller ignores errors.
+            return escape(tokens[idx].content)
+
+        def callout(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            token = tokens[idx]
+            if token.nesting == -1:
+                return "</aside>\n"
+            kind = token.type.removeprefix("container_").removesuffix("_open")
+            title = token.info.strip().split(" ", 1)
+            gettext = env["ctx"].gettext
+            default = gettext("Note") if kind == "note" else gettext("Warning")
+            label = title[1].strip() if len(title) > 1 else default
+            return (
+                f'<aside class="callout callout--{kind}">\n'
+                f'<p class="callout__title"><strong>{escape(label)}</strong></p>\n'
+            )
+
+        def care(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            token = tokens[idx]
+            if token.nesting == -1:
+                return "</div>\n"
+            level = (token.info.split() + ["", ""])[1]
+            return f'<div class="care-card care-card--{escape(level)}">\n'
+
+        def heading_open(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            token = tokens[idx]
+            out = self.renderToken(tokens, idx, options, env)
+            level = token.meta.get("care_level")
+            if level:
+                gettext = env["ctx"].gettext
+                labels = {
+                    "emergency": gettext("Emergency:"),
+                    "urgent": gettext("Urgent:"),
+                    "doctor": gettext("Non-urgent:"),
+                }
+                out += f'<span class="visually-hidden">{escape(labels[level])} </span>'
+            return out
+
+        def publisher(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            return env["ctx"].publisher_html if tokens[idx].nesting == 1 else ""
+
+        def unknown(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            return '<div class="unknown-block">\n' if tokens[idx].nesting == 1 else "</div>\n"
+
+        def citation(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            cited: list[str] = env["ctx"].citations
+            hidden = escape(env["ctx"].gettext("Source"))
+            links = [
+                f'<a href="#source-{escape(key)}"><span class="visually-hidden">{hidden} </span>{cited.index(key) + 1}</a>'
+                for key in tokens[idx].meta["keys"]
+                if key in cited
+            ]
+            return f'<sup class="citation">[{", ".join(links)}]</sup>' if links else ""
+
+        def link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            # Links cannot nest, so the next link_close belongs to this link_open.
+            env["in_external_link"] = bool(tokens[idx].meta.get("external"))
+            return self.renderToken(tokens, idx, options, env)
+
+        def link_close(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            if env.pop("in_external_link", False):
+                hidden = escape(env["ctx"].gettext("(external link)"))
+                return f'<span class="visually-hidden"> {hidden}</span></a>'
+            return "</a>"
+
+        rules("html_block", html_dropped)
+        rules("html_inline", html_dropped)
+        for name in CALLOUTS:
+            rules(f"container_{name}_open", callout)
+            rules(f"container_{name}_close", callout)
+        rules("container_care_open", care)
+        rules("container_care_close", care)
+        rules("container_publisher_open", publisher)
+        rules("container_publisher_close", publisher)
+        rules("container_unknown_open", unknown)
+        rules("container_unknown_close", unknown)
+        rules("heading_open", heading_open)
+        rules("citation", citation)
+        rules("link_open", link_open)
+        rules("link_close", link_close)
+        md.core.ruler.push("mark_care_headings", _mark_care_headings)
+
+
+def _mark_care_headings(state: Any) -> None:
+    """Tag the first heading inside each care card with the card's level."""
+    level = None
+    for token in state.tokens:
+        if token.type == "container_care_open":
+            words = token.info.split()
+            level = words[1] if len(words) == 2 and words[1] in CARE_LEVELS else None
+        elif token.type == "container_care_close":
+            level = None
+        elif token.type == "heading_open" and level:
+            token.meta["care_level"] = level
+            level = None

@@ -1,0 +1,147 @@
+"""Placing pages in the site: URLs, translations, navigation, breadcrumbs, sitemap."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape as xml_escape
+
+from .config import SiteConfig
+from .content import CONTENT_DIR, Page
+from .errors import ErrorList
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A page with its place in the site."""
+
+    page: Page
+    path: str  # root-relative URL path, "/de/ursachen/"
+    output: str  # file in site/, "de/ursachen/index.html"
+
+    @property
+    def lang(self) -> str:
+        return self.page.lang
+
+    @property
+    def key(self) -> str:
+        return self.page.meta.key
+
+
+@dataclass
+class Site:
+    """Every page indexed the ways later steps look them up; built once, then read."""
+
+    config: SiteConfig
+    entries: list[Entry]
+    by_key: dict[tuple[str, str], Entry] = field(default_factory=dict)
+    by_rel: dict[str, Entry] = field(default_factory=dict)
+    children: dict[tuple[str, str | None], list[Entry]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def url(self, entry: Entry) -> str:
+        """The absolute URL, for canonical links, hreflang and the sitemap."""
+        return self.config.base_url + entry.path[len(self.config.base_path):]
+
+    def home(self, lang: str) -> Entry:
+        return self.by_key[(lang, "home")]
+
+    def translations(self, entry: Entry) -> list[Entry]:
+        """The versions of this page in every language, in the configured order."""
+        return [
+            self.by_key[(code, entry.key)]
+            for code in self.config.codes
+            if (code, entry.key) in self.by_key
+        ]
+
+    def breadcrumb(self, entry: Entry) -> list[Entry]:
+        """Home, then each parent, ending with the page itself."""
+        chain = [entry]
+        seen = {entry.key}
+        while chain[0].page.meta.parent and chain[0].page.meta.parent not in seen:
+            parent = self.by_key[(entry.lang, chain[0].page.meta.parent)]
+            seen.add(parent.key)
+            chain.insert(0, parent)
+        if entry.key != "home":
+            chain.insert(0, self.home(entry.lang))
+        return chain
+
+    def menu(self, lang: str) -> list[Entry]:
+        return self.children.get((lang, None), [])
+
+    def siblings(self, entry: Entry) -> tuple[Entry | None, Entry | None]:
+        """Previous and next page among those sharing this page's parent in the navigation."""
+        if entry.page.meta.nav is None or entry.page.meta.parent is None:
+            return None, None
+        group = self.children.get((entry.lang, entry.page.meta.parent), [])
+        i = group.index(entry)
+        return (group[i - 1] if i > 0 else None, group[i + 1] if i + 1 < len(group) else None)
+
+
+def page_path(config: SiteConfig, lang: str, slug: str) -> str:
+    return f"{config.base_path}{lang}/{slug + '/' if slug else ''}"
+
+
+def assemble(config: SiteConfig, pages: list[Page]) -> Site:
+    """Give every page its URL and check the pages against each other."""
+    errors = ErrorList(config.root)
+    content = config.root / CONTENT_DIR
+    site = Site(config, [])
+    by_path: dict[str, Entry] = {}
+    for page in sorted(pages, key=lambda p: p.rel):
+        path = page_path(config, page.lang, page.meta.slug)
+        entry = Entry(page, path, path[len(config.base_path):] + "index.html")
+        line = page.key_lines.get("slug", 1)
+        if path in by_path:
+            errors.add(content / page.rel, line, f"the URL {path} is already used by content/{by_path[path].page.rel}")
+            continue
+        if (page.lang, page.meta.key) in site.by_key:
+            other = site.by_key[(page.lang, page.meta.key)]
+            errors.add(content / page.rel, page.key_lines.get("key", 1), f"key '{page.meta.key}' is already used in '{page.lang}' by content/{other.page.rel}")
+            continue
+        by_path[path] = entry
+        site.by_key[(page.lang, page.meta.key)] = entry
+        site.by_rel[page.rel] = entry
+        site.entries.append(entry)
+    for lang in config.codes:
+        if (lang, "home") not in site.by_key:
+            errors.add(content / lang, 1, f"'{lang}' has no home page (key: home, layout: home)")
+        for key in config.footer:
+            if (lang, key) not in site.by_key:
+                errors.add(config.root / "site.yaml", 1, f"footer: no page with key '{key}' in '{lang}'")
+    for entry in site.entries:
+        parent = entry.page.meta.parent
+        if parent and (entry.lang, parent) not in site.by_key:
+            errors.add(content / entry.page.rel, entry.page.key_lines.get("parent", 1), f"parent: no page with key '{parent}' in '{entry.lang}'")
+        if entry.page.meta.nav is not None:
+            site.children.setdefault((entry.lang, parent), []).append(entry)
+        missing = [code for code in config.codes if (code, entry.key) not in site.by_key]
+        if missing:
+            site.warnings.append(f"content/{entry.page.rel}: no translation in {', '.join(missing)}")
+    for group in site.children.values():
+        group.sort(key=lambda e: (e.page.meta.nav, e.page.rel))
+    errors.raise_if_any()
+    return site
+
+
+def sitemap_xml(site: Site) -> str:
+    """sitemap.xml with every page and its language alternates (xhtml:link)."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+    ]
+    for entry in sorted(site.entries, key=lambda e: e.path):
+        lines.append(f"  <url>\n    <loc>{xml_escape(site.url(entry))}</loc>")
+        reviewed = entry.page.meta.last_reviewed or entry.page.meta.published
+        if reviewed:
+            lines.append(f"    <lastmod>{reviewed.isoformat()}</lastmod>")
+        for other in site.translations(entry):
+            lines.append(f'    <xhtml:link rel="alternate" hreflang="{other.lang}" href="{xml_escape(site.url(other))}"/>')
+        if len(site.translations(entry)) > 1:
+            default = site.by_key.get((site.config.default_language, entry.key), entry)
+            lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(site.url(default))}"/>')
+        lines.append("  </url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def robots_txt(site: Site) -> str:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {site.config.base_url}sitemap.xml\n"

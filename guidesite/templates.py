@@ -1,0 +1,224 @@
+"""Rendering pages through the Jinja templates: one environment per language, plain data in."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
+
+from .assets import AssetMap
+from .bodies import Body
+from .errors import ErrorList
+from .i18n import LocaleFormat
+from .site import Entry, Site, robots_txt, sitemap_xml
+
+TEMPLATES_DIR = "templates"
+TOC_MIN_HEADINGS = 3
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The files of the site: relative path in site/ -> content."""
+
+    files: dict[str, bytes]
+    disclaimers: dict[str, str]  # language -> the disclaimer HTML every page must contain
+
+
+def make_environment(root: Path, lang: str, translations: Translations, assets: AssetMap, site: Site) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(root / TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True  # must match babel.cfg
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    fmt = LocaleFormat(site.config.language(lang).locale)
+    env.globals.update(asset=assets.url, fmt=fmt)
+    return env
+
+
+def _link(entry: Entry) -> dict[str, str]:
+    return {"title": entry.page.meta.title, "path": entry.path, "lang": entry.lang}
+
+
+def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettext) -> dict[str, Any]:
+    """Everything a template may show about one page, as plain data."""
+    meta = entry.page.meta
+    lang = entry.lang
+    translations = site.translations(entry)
+    default = site.by_key.get((site.config.default_language, entry.key), entry)
+    x_default = site.config.base_url if entry.key == "home" else site.url(default)
+    switcher = []
+    for code in site.config.codes:
+        if code == lang:
+            continue
+        other = site.by_key.get((code, entry.key))
+        target = other or site.home(code)
+        switcher.append({
+            "lang": code,
+            "name": fmt.language_name(code),
+            "path": target.path,
+            "translated": other is not None,
+        })
+    prev, nxt = site.siblings(entry)
+    current_trail = {e.key for e in site.breadcrumb(entry)}
+    menu = [dict(_link(e), current=e.key in current_trail) for e in site.menu(lang)]
+    headings = [h for h in body.headings if h.level == 2]
+    json_ld = _json_ld(site, entry, body) if meta.layout == "article" else None
+    return {
+        "page": {
+            "title": meta.title,
+            "description": meta.description,
+            "key": entry.key,
+            "layout": meta.layout,
+            "lang": lang,
+            "path": entry.path,
+            "url": site.url(entry),
+            "html": body.html,
+            "toc": [{"id": h.id, "text": h.text} for h in headings] if len(headings) >= TOC_MIN_HEADINGS else [],
+            "draft": meta.draft,
+            "published": meta.published,
+            "last_reviewed": meta.last_reviewed,
+            "next_review": meta.next_review,
+            "reviewer": meta.reviewer,
+            "sources": [
+                {"key": s.key, "authors": s.author_line, "title": s.title, "journal": s.journal,
+                 "year": s.year, "details": s.details, "link": s.link, "doi": s.doi}
+                for s in body.citations
+            ],
+            "json_ld": json_ld,
+        },
+        "alternates": [{"lang": e.lang, "url": site.url(e)} for e in translations] + [{"lang": "x-default", "url": x_default}],
+        "switcher": switcher,
+        "menu": menu,
+        "breadcrumb": [_link(e) for e in site.breadcrumb(entry)],
+        "prev": _link(prev) if prev else None,
+        "next": _link(nxt) if nxt else None,
+        "footer": [_link(site.by_key[(lang, key)]) for key in site.config.footer],
+        "site": _site_context(site, lang),
+    }
+
+
+def _site_context(site: Site, lang: str) -> dict[str, Any]:
+    return {
+        "title": site.config.language(lang).title,
+        "lang": lang,
+        "home": site.home(lang).path,
+        "base_path": site.config.base_path,
+        "base_url": site.config.base_url,
+        "publisher": site.config.publisher["name"],
+    }
+
+
+def _json_ld(site: Site, entry: Entry, body: Body) -> str:
+    """schema.org MedicalWebPage; serialised here so templates never build JSON themselves."""
+    meta = entry.page.meta
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": meta.title,
+        "description": meta.description,
+        "url": site.url(entry),
+        "inLanguage": entry.lang,
+        "medicalAudience": {"@type": "MedicalAudience", "audienceType": "Patient"},
+        "publisher": {"@type": "Organization", "name": site.config.publisher["name"]},
+    }
+    if meta.published:
+        data["datePublished"] = meta.published.isoformat()
+    if meta.last_reviewed:
+        data["lastReviewed"] = meta.last_reviewed.isoformat()
+    if meta.reviewer:
+        data["reviewedBy"] = {"@type": "Person", "name": meta.reviewer}
+    if meta.about:
+        data["about"] = {"@type": "MedicalCondition", "name": meta.about}
+    if body.citations:
+        data["citation"] = [
+            {"@type": "ScholarlyArticle", "name": s.title, "author": s.author_line,
+             **({"datePublished": str(s.year)} if s.year else {}),
+             **({"url": s.link} if s.link else {})}
+            for s in body.citations
+        ]
+    # Escaping <, > and & keeps a crafted title from closing the <script> element.
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_site(site: Site, bodies: dict[str, Body], translations: dict[str, Translations], assets: AssetMap) -> Rendered:
+    """Render every page, the per-language 404 pages, the root chooser, sitemap and robots.txt."""
+    root = site.config.root
+    errors = ErrorList(root)
+    files: dict[str, bytes] = {}
+    disclaimers: dict[str, str] = {}
+    try:
+        envs = {code: make_environment(root, code, translations[code], assets, site) for code in site.config.codes}
+        for code, env in envs.items():
+            disclaimers[code] = env.get_template("partials/disclaimer.html").render(site=_site_context(site, code))
+        for entry in site.entries:
+            env = envs[entry.lang]
+            template = env.get_template(f"{entry.page.meta.layout}.html")
+            context = page_context(site, entry, bodies[entry.page.rel], env.globals["fmt"], translations[entry.lang].gettext)
+            files[entry.output] = template.render(context).encode("utf-8")
+        for code, env in envs.items():
+            context = _special_context(site, code, env.globals["fmt"])
+            files[f"{code}/404.html"] = env.get_template("404.html").render(context).encode("utf-8")
+        default_env = envs[site.config.default_language]
+        languages = [
+            {"lang": code, "name": envs[code].globals["fmt"].language_name(code), "path": site.home(code).path,
+             "title": site.config.language(code).title}
+            for code in site.config.codes
+        ]
+        chooser = {"languages": languages, "site": _site_context(site, site.config.default_language)}
+        files["index.html"] = default_env.get_template("chooser.html").render(chooser).encode("utf-8")
+        root_404 = dict(_special_context(site, site.config.default_language, default_env.globals["fmt"]), languages=languages)
+        files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
+    except TemplateSyntaxError as exc:
+        errors.add(Path(exc.filename or root / TEMPLATES_DIR / str(exc.name)), exc.lineno, f"template error: {exc.message}")
+    except TemplateError as exc:
+        line, name = _template_location(exc)
+        errors.add(root / TEMPLATES_DIR / name, line, f"template error: {exc}")
+    errors.raise_if_any()
+    files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
+    files["robots.txt"] = robots_txt(site).encode("utf-8")
+    return Rendered(files, disclaimers)
+
+
+def _special_context(site: Site, lang: str, fmt: LocaleFormat) -> dict[str, Any]:
+    """Context for pages without a source file (404): the same frame as every page."""
+    home = site.home(lang)
+    switcher = [
+        {"lang": code, "name": fmt.language_name(code), "path": site.home(code).path, "translated": True}
+        for code in site.config.codes if code != lang
+    ]
+    return {
+        "page": {"title": "", "lang": lang, "path": f"{site.config.base_path}{lang}/404.html", "layout": "404", "draft": False},
+        "alternates": [],
+        "switcher": switcher,
+        "menu": [dict(_link(e), current=False) for e in site.menu(lang)],
+        "breadcrumb": [],
+        "prev": None,
+        "next": None,
+        "footer": [_link(site.by_key[(lang, key)]) for key in site.config.footer],
+        "site": _site_context(site, lang),
+        "languages": [],
+        "home": _link(home),
+    }
+
+
+def _template_location(exc: BaseException) -> tuple[int, str]:
+    """Find the template file and line in a runtime error's traceback."""
+    tb = exc.__traceback__
+    found = (1, "?")
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if f"/{TEMPLATES_DIR}/" in filename and filename.endswith(".html"):
+            found = (tb.tb_lineno, filename.rsplit(f"/{TEMPLATES_DIR}/", 1)[1])
+        tb = tb.tb_next
+    return found

@@ -1,0 +1,70 @@
+"""YAML parsing that keeps line numbers, refuses duplicate keys and leaves dates as text.
+
+Dates stay strings so that an impossible date ("2025-02-30") becomes our own error with
+a line number instead of an exception from inside PyYAML.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Drop the implicit timestamp resolver: dates are validated by the schema instead.
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class YamlProblem(Exception):
+    line: int  # 1-based, relative to the parsed text
+    message: str
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A parsed mapping with the 1-based line of each key and value."""
+
+    values: dict[str, Any]
+    key_lines: dict[str, int]
+    start_line: int
+
+
+def parse_mapping(text: str, what: str = "front matter") -> Mapping:
+    """Parse `text` as a YAML mapping, or raise YamlProblem naming the line."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "cannot be parsed"
+        raise YamlProblem(line, f"{what} is not valid YAML: {problem}") from None
+    if node is None:
+        return Mapping({}, {}, 1)
+    if not isinstance(node, yaml.MappingNode):
+        kind = {"tag:yaml.org,2002:seq": "a list", "tag:yaml.org,2002:str": "a string"}.get(
+            node.tag, "not a mapping"
+        )
+        raise YamlProblem(node.start_mark.line + 1, f"{what} must be key: value pairs, found {kind}")
+    key_lines: dict[str, int] = {}
+    for key_node, _ in node.value:
+        key = key_node.value
+        if key in key_lines:
+            raise YamlProblem(key_node.start_mark.line + 1, f"'{key}' is given twice")
+        key_lines[str(key)] = key_node.start_mark.line + 1
+    loader = _Loader("")
+    try:
+        values = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise YamlProblem(mark.line + 1 if mark else 1, f"{what} cannot be read: {exc}") from None
+    finally:
+        loader.dispose()
+    return Mapping({str(k): v for k, v in values.items()}, key_lines, node.start_mark.line + 1)
