@@ -36,6 +36,7 @@ class FrontMatter:
     description: str
     key: str
     slug: str
+    short_title: str | None = None
     layout: str = "page"
     parent: str | None = None
     nav: int | None = None
@@ -98,7 +99,7 @@ def _validate(values: dict[str, Any], lines: dict[str, int], report: Any) -> dic
             # A missing field has no line of its own: point at the opening '---'.
             report(1, f"required field '{key}' is missing")
     out: dict[str, Any] = {}
-    for key in ("title", "description", "reviewer", "about"):
+    for key in ("title", "description", "short_title", "reviewer", "about"):
         if key in values:
             problem = _check_text(values[key])
             if problem:

@@ -49,6 +49,11 @@ def _link(entry: Entry) -> dict[str, str]:
     return {"title": entry.page.meta.title, "path": entry.path, "lang": entry.lang}
 
 
+def _nav_link(entry: Entry) -> dict[str, str]:
+    """Menus and breadcrumbs use the short title where the editor gave one."""
+    return dict(_link(entry), title=entry.page.meta.short_title or entry.page.meta.title)
+
+
 def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettext) -> dict[str, Any]:
     """Everything a template may show about one page, as plain data."""
     meta = entry.page.meta
@@ -70,7 +75,7 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
         })
     prev, nxt = site.siblings(entry)
     current_trail = {e.key for e in site.breadcrumb(entry)}
-    menu = [dict(_link(e), current=e.key in current_trail) for e in site.menu(lang)]
+    menu = [dict(_nav_link(e), current=e.key in current_trail) for e in site.menu(lang)]
     headings = [h for h in body.headings if h.level == 2]
     json_ld = _json_ld(site, entry, body) if meta.layout == "article" else None
     return {
@@ -99,7 +104,7 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
         "alternates": [{"lang": e.lang, "url": site.url(e)} for e in translations] + [{"lang": "x-default", "url": x_default}],
         "switcher": switcher,
         "menu": menu,
-        "breadcrumb": [_link(e) for e in site.breadcrumb(entry)],
+        "breadcrumb": [_nav_link(e) for e in site.breadcrumb(entry)],
         "prev": _link(prev) if prev else None,
         "next": _link(nxt) if nxt else None,
         "footer": [_link(site.by_key[(lang, key)]) for key in site.config.footer],
@@ -201,7 +206,7 @@ def _special_context(site: Site, lang: str, fmt: LocaleFormat) -> dict[str, Any]
         "page": {"title": "", "lang": lang, "path": f"{site.config.base_path}{lang}/404.html", "layout": "404", "draft": False},
         "alternates": [],
         "switcher": switcher,
-        "menu": [dict(_link(e), current=False) for e in site.menu(lang)],
+        "menu": [dict(_nav_link(e), current=False) for e in site.menu(lang)],
         "breadcrumb": [],
         "prev": None,
         "next": None,
