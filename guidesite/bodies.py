@@ -101,6 +101,8 @@ def _resolve_link(site: Site, ids: dict[str, set[str]], entry: Entry, href: str)
     target_rel = posixpath.normpath(posixpath.join(posixpath.dirname(entry.page.rel), path))
     target = site.by_rel.get(target_rel)
     if target is None:
+        if (site.config.root / CONTENT_DIR / target_rel).is_file():
+            return Resolved(problem=f"link to '{href}': content/{target_rel} is a draft and not in this build")
         return Resolved(problem=f"link to '{href}': there is no page content/{target_rel}")
     if fragment and fragment not in ids[target_rel]:
         return Resolved(problem=f"link to '{href}': content/{target_rel} has no heading with id '#{fragment}'")

@@ -1,0 +1,60 @@
+"""Shared fixtures: the real guide built once per session, and copies of the project to break."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from guidesite.pipeline import BuildOptions, build
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT_PARTS = ("site.yaml", "babel.cfg", "content", "templates", "assets", "translations")
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the project's sources (not the package) to edit and build in a test."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, target / part)
+        else:
+            shutil.copy2(src, target / part)
+    # The interface-string check extracts messages from the package's code too.
+    shutil.copytree(REPO / "guidesite", target / "guidesite", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+class BuiltSite:
+    """A site folder on disk with helpers to read its pages."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._soups: dict[str, BeautifulSoup] = {}
+
+    def html_files(self) -> list[str]:
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*.html"))
+
+    def pages(self) -> list[str]:
+        """Content pages: everything but the 404 pages and the root language chooser."""
+        return [f for f in self.html_files() if not f.endswith("404.html") and f != "index.html"]
+
+    def soup(self, rel: str) -> BeautifulSoup:
+        if rel not in self._soups:
+            self._soups[rel] = BeautifulSoup((self.root / rel).read_text("utf-8"), "lxml")
+        return self._soups[rel]
+
+    def rel_for_path(self, path: str) -> str:
+        """'/de/ursachen/' -> 'de/ursachen/index.html'."""
+        rel = path.lstrip("/")
+        return rel + "index.html" if rel == "" or rel.endswith("/") else rel
+
+
+@pytest.fixture(scope="session")
+def guide(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """The repository's own guide, built into a temporary folder."""
+    out = tmp_path_factory.mktemp("guide") / "site"
+    build(BuildOptions(root=REPO, out_dir=out))
+    return BuiltSite(out)

@@ -1,0 +1,149 @@
+"""The guide's own promises: trust details, citations, care cards, one-to-one translations."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from babel.messages.pofile import read_po
+
+from conftest import REPO, BuiltSite
+from guidesite.bibliography import load_bibliography
+from guidesite.config import load_config
+from guidesite.content import load_pages
+
+CONFIG = load_config(REPO)
+PAGES = load_pages(CONFIG, include_drafts=False)
+ARTICLES = [p for p in PAGES if p.meta.layout == "article"]
+STUDY_WORDS = re.compile(r"\b(Studie|Befragung|Übersichtsarbeit|study|survey|review of)\b", re.I)
+# The care numbers each language's readers must see, by card level.
+CARE_NUMBERS = {
+    "de": {"emergency": ["112"], "urgent": ["116 117"]},
+    "en": {"emergency": ["999"], "urgent": ["111"]},
+}
+
+
+def _output(page) -> str:
+    return f"{page.lang}/{page.meta.slug + '/' if page.meta.slug else ''}index.html"
+
+
+def _label(lang: str, msgid: str) -> str:
+    with (REPO / "translations" / lang / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        return read_po(fp).get(msgid).string or msgid
+
+
+def test_pages_correspond_one_to_one_through_their_keys() -> None:
+    keys = {code: {p.meta.key for p in PAGES if p.lang == code} for code in CONFIG.codes}
+    assert keys["de"] == keys["en"]
+    assert len(keys["de"]) >= 17
+
+
+@pytest.mark.parametrize("page", ARTICLES, ids=lambda p: p.rel)
+def test_articles_show_review_dates_and_reviewer(guide: BuiltSite, page) -> None:
+    review = guide.soup(_output(page)).select_one("dl.review")
+    assert review is not None
+    assert [t["datetime"] for t in review.select("time")] == [
+        page.meta.last_reviewed.isoformat(), page.meta.next_review.isoformat()]
+    assert page.meta.reviewer in review.get_text()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.rel)
+def test_study_findings_are_cited(guide: BuiltSite, page) -> None:
+    soup = guide.soup(_output(page))
+    prose = soup.select_one("main article")
+    text = prose.get_text(" ")
+    # A study finding: a paragraph or bullet naming a study together with a figure.
+    for block in prose.select("p, li"):
+        if block.find_parent(["nav", "header"]) or block.find_parent("section", class_="sources") or block.find(["p", "li"]):
+            continue
+        words = block.get_text(" ")
+        if STUDY_WORDS.search(words) and re.search(r"\d", words):
+            assert block.select("sup.citation a"), f"{page.rel}: uncited finding: {words[:80]}"
+    for link in soup.select("sup.citation a"):
+        entry = soup.find(id=link["href"][1:])
+        assert entry is not None and entry.name == "li", link
+        assert entry.find_parent("section", class_="sources")
+    assert "777" not in text
+
+
+def test_every_source_is_cited_and_doi_links_work(guide: BuiltSite) -> None:
+    sources = load_bibliography(REPO)
+    cited = set()
+    for page in PAGES:
+        for item in guide.soup(_output(page)).select("section.sources li[id^=source-]"):
+            key = item["id"].removeprefix("source-")
+            cited.add(key)
+            if sources[key].doi:
+                assert item.find("a", href=f"https://doi.org/{sources[key].doi}")
+    assert cited == set(sources)
+
+
+def test_care_cards_have_hidden_labels_and_the_right_numbers(guide: BuiltSite) -> None:
+    labels = {"emergency": "Emergency:", "urgent": "Urgent:", "doctor": "Non-urgent:"}
+    seen = {code: set() for code in CONFIG.codes}
+    for page in PAGES:
+        for card in guide.soup(_output(page)).select("div.care-card"):
+            level = next(c.removeprefix("care-card--") for c in card["class"] if c.startswith("care-card--"))
+            heading = card.find(re.compile("^h[2-4]$"))
+            hidden = heading.select_one(".visually-hidden")
+            assert hidden.get_text(strip=True) == _label(page.lang, labels[level])
+            assert heading.get_text().rstrip().endswith(_label(page.lang, "if:"))
+            bullets = card.find("ul").find_all("li", recursive=False)
+            assert 1 <= len(bullets) <= 6
+            for number in CARE_NUMBERS[page.lang].get(level, []):
+                assert number in card.get_text(), (page.rel, level, number)
+            seen[page.lang].add((page.meta.key, level))
+    for code in CONFIG.codes:
+        for key in ("home", "relief", "see-a-doctor"):
+            assert (key, "emergency") in seen[code], (code, key)
+        assert {("see-a-doctor", "urgent"), ("see-a-doctor", "doctor")} <= seen[code]
+
+
+@pytest.mark.parametrize("page", ARTICLES, ids=lambda p: p.rel)
+def test_articles_carry_medical_web_page_json_ld(guide: BuiltSite, page) -> None:
+    script = guide.soup(_output(page)).find("script", type="application/ld+json")
+    data = json.loads(script.string)
+    assert data["@type"] == "MedicalWebPage"
+    assert data["inLanguage"] == page.lang
+    assert data["name"] == page.meta.title and data["description"] == page.meta.description
+    assert data["lastReviewed"] == page.meta.last_reviewed.isoformat()
+    assert data["datePublished"] == page.meta.published.isoformat()
+    assert data["reviewedBy"]["name"] == page.meta.reviewer
+    assert data["medicalAudience"]["audienceType"] == "Patient"
+    assert data["publisher"]["name"] == CONFIG.publisher["name"]
+    assert data["about"]["name"] == page.meta.about
+    cited = guide.soup(_output(page)).select("section.sources li")
+    assert len(data.get("citation", [])) == len(cited)
+
+
+def test_open_graph_on_every_page(guide: BuiltSite) -> None:
+    for page in PAGES:
+        soup = guide.soup(_output(page))
+        assert soup.find("meta", property="og:title")["content"] == page.meta.title
+        assert soup.find("meta", property="og:description")["content"] == page.meta.description
+
+
+def test_footer_links_legal_pages_in_the_page_language(guide: BuiltSite) -> None:
+    by_key = {(p.lang, p.meta.key): p for p in PAGES}
+    for page in PAGES:
+        hrefs = {a["href"] for a in guide.soup(_output(page)).select("footer.site-footer a")}
+        for key in ("imprint", "privacy", "about"):
+            target = by_key[(page.lang, key)]
+            assert f"/{page.lang}/{target.meta.slug}/" in hrefs, (page.rel, key)
+
+
+def test_legal_pages_show_the_publisher_from_the_configuration(guide: BuiltSite) -> None:
+    for code in CONFIG.codes:
+        for key in ("imprint", "privacy"):
+            page = next(p for p in PAGES if p.lang == code and p.meta.key == key)
+            address = guide.soup(_output(page)).select_one("address.publisher")
+            assert CONFIG.publisher["name"] in address.get_text()
+            assert address.select(".placeholder"), "placeholders must be marked"
+
+
+def test_guide_is_written_in_our_own_words() -> None:
+    tool = REPO.parent / "shared" / "tools" / "overlap.py"
+    result = subprocess.run([sys.executable, str(tool), str(REPO / "content")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
