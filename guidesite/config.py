@@ -62,10 +62,10 @@ def load_config(root: Path) -> SiteConfig:
         errors.add(path, exc.line, exc.message)
         errors.raise_if_any()
 
-    values, lines = data.values, data.key_lines
+    values = data.values
 
     def bad(key: str, message: str) -> None:
-        errors.add(path, lines.get(key.split(".")[0], 1), f"{key}: {message}")
+        errors.add(path, data.line(key), f"{key}: {message}")
 
     known = {"base_url", "default_language", "languages", "footer", "publisher"}
     for key in values.keys() - known:

@@ -36,7 +36,8 @@ class LocaleFormat:
         return format_decimal(value, locale=self.locale)
 
     def percent(self, ratio: float) -> str:
-        return format_percent(ratio, locale=self.locale)
+        # Keep the figure's own decimals: 0.045 is "4,5 %", not a rounded "5 %".
+        return format_percent(ratio, locale=self.locale, decimal_quantization=False)
 
     def language_name(self, code: str) -> str:
         """A language's name in that language, from CLDR: 'Deutsch', 'English'."""

@@ -33,8 +33,30 @@ class Mapping:
     """A parsed mapping with the 1-based line of each key and value."""
 
     values: dict[str, Any]
-    key_lines: dict[str, int]
+    key_lines: dict[str, int]  # top-level key -> line
     start_line: int
+    paths: dict[str, int]  # every nested key: "languages[1].code" -> line
+
+    def line(self, path: str) -> int:
+        """The line of a dotted path, or of its nearest parent that exists."""
+        while path:
+            if path in self.paths:
+                return self.paths[path]
+            path = path.rsplit(".", 1)[0] if "." in path else path.split("[", 1)[0] if "[" in path else ""
+        return self.start_line
+
+
+def _walk(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            out.setdefault(path, key_node.start_mark.line + 1)
+            _walk(value_node, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            path = f"{prefix}[{i}]"
+            out.setdefault(path, item.start_mark.line + 1)
+            _walk(item, path, out)
 
 
 def parse_mapping(text: str, what: str = "front matter") -> Mapping:
@@ -47,7 +69,7 @@ def parse_mapping(text: str, what: str = "front matter") -> Mapping:
         problem = exc.problem or exc.context or "cannot be parsed"
         raise YamlProblem(line, f"{what} is not valid YAML: {problem}") from None
     if node is None:
-        return Mapping({}, {}, 1)
+        return Mapping({}, {}, 1, {})
     if not isinstance(node, yaml.MappingNode):
         kind = {"tag:yaml.org,2002:seq": "a list", "tag:yaml.org,2002:str": "a string"}.get(
             node.tag, "not a mapping"
@@ -67,4 +89,6 @@ def parse_mapping(text: str, what: str = "front matter") -> Mapping:
         raise YamlProblem(mark.line + 1 if mark else 1, f"{what} cannot be read: {exc}") from None
     finally:
         loader.dispose()
-    return Mapping({str(k): v for k, v in values.items()}, key_lines, node.start_mark.line + 1)
+    paths: dict[str, int] = {}
+    _walk(node, "", paths)
+    return Mapping({str(k): v for k, v in values.items()}, key_lines, node.start_mark.line + 1, paths)
