@@ -51,34 +51,35 @@ def load_bibliography(root: Path) -> dict[str, Source]:
         errors.raise_if_any()
     sources: dict[str, Source] = {}
     for key, entry in mapping.values.items():
-        line = mapping.key_lines[key]
+        line = mapping.line(key)
 
-        def bad(message: str) -> None:
-            errors.add(path, line, f"{key}: {message}")
+        def bad(message: str, field: str = "") -> None:
+            # The field's own line where there is one: "authors" two lines below the key.
+            errors.add(path, mapping.line(f"{key}.{field}") if field else line, f"{key}: {message}")
 
         if not isinstance(entry, dict):
             bad("must be a mapping with authors, title, journal, …")
             continue
         for name in sorted(set(entry) - _FIELDS):
-            bad(f"unknown field '{name}'")
+            bad(f"unknown field '{name}'", name)
         authors = entry.get("authors")
         if not isinstance(authors, list) or not authors or not all(isinstance(a, str) for a in authors):
-            bad("authors must be a list of names")
+            bad("authors must be a list of names", "authors")
             continue
         if not all(isinstance(entry.get(f), str) and entry[f].strip() for f in ("title", "journal")):
             bad("title and journal are required text")
             continue
         year = entry.get("year")
         if year is not None and (not isinstance(year, int) or not 1800 < year < 2100):
-            bad("year must be a year such as 2021")
+            bad("year must be a year such as 2021", "year")
             continue
         doi = entry.get("doi")
         if doi is not None and (not isinstance(doi, str) or not _DOI.match(doi)):
-            bad("doi must look like 10.1234/abc (without https://doi.org/)")
+            bad("doi must look like 10.1234/abc (without https://doi.org/)", "doi")
             continue
         url = entry.get("url")
         if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
-            bad("url must start with https://")
+            bad("url must start with https://", "url")
             continue
         details = entry.get("details")
         sources[key] = Source(key, tuple(authors), entry["title"], entry["journal"], year,

@@ -20,6 +20,9 @@ _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SLUG = re.compile(r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*)(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 _FILE_NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]*\.md$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Characters HTML does not allow in a page (control characters, noncharacters): pasted
+# by accident, invisible in an editor, and a parse error in the reader's browser.
+_FORBIDDEN_CHAR = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -180,8 +183,10 @@ def read_page(path: Path, rel: str, lang: str, errors: ErrorList) -> Page | None
         report(data.count(b"\n", 0, exc.start) + 1, "the file is not UTF-8 text: save it as UTF-8")
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\0" in text:
-        report(text.count("\n", 0, text.index("\0")) + 1, "the file contains a NUL character")
+    forbidden = _FORBIDDEN_CHAR.search(text)
+    if forbidden:
+        char = f"U+{ord(forbidden.group()):04X}"
+        report(text.count("\n", 0, forbidden.start()) + 1, f"the file contains the invisible control character {char}: delete it")
         return None
     split = split_front_matter(text)
     if isinstance(split, str):
@@ -200,6 +205,21 @@ def read_page(path: Path, rel: str, lang: str, errors: ErrorList) -> Page | None
     return Page(rel, lang, FrontMatter(**fields), body, body_line, key_lines, _digest(mapping.values, body))
 
 
+def _link_ok(path: Path, content_real: Path, errors: ErrorList) -> bool:
+    """A symbolic link may only lead to a file or folder inside content/, and must lead somewhere."""
+    if not path.is_symlink():
+        return True
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link, or a loop
+        errors.add(path, 1, "a symbolic link that leads nowhere: delete it or fix its target")
+        return False
+    if not target.is_relative_to(content_real):
+        errors.add(path, 1, "a link to a file or folder outside the content folder is not allowed")
+        return False
+    return True
+
+
 def discover(config: SiteConfig, errors: ErrorList) -> list[tuple[Path, str, str]]:
     """(path, rel, lang) for every page file; refuses odd names and links out of content/."""
     content = config.root / CONTENT_DIR
@@ -216,12 +236,16 @@ def discover(config: SiteConfig, errors: ErrorList) -> list[tuple[Path, str, str
         if not base.is_dir():
             errors.add(base, 1, f"no content for language '{lang}'")
             continue
+        if not _link_ok(base, content_real, errors):
+            continue
         for path in sorted(base.rglob("*")):
             rel = path.relative_to(content).as_posix()
-            if path.is_symlink() and not path.resolve().is_relative_to(content_real):
-                errors.add(path, 1, "a link to a file outside the content folder is not allowed")
+            if not _link_ok(path, content_real, errors):
                 continue
             if path.is_dir() or path.name.startswith("_"):
+                continue
+            if not path.is_file():
+                errors.add(path, 1, "not a regular file (a pipe or device?): only Markdown files belong in the content folder")
                 continue
             if path.suffix.lower() != ".md":
                 errors.add(path, 1, "only Markdown files (.md) belong in the content folder")

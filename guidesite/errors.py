@@ -1,8 +1,17 @@
 """The one error type for problems in the sources, and how they are collected."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Control characters from a file's text or name would break the one-line error format or
+# drive the editor's terminal (ANSI escapes): they are shown as escapes instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, order=True)
@@ -14,7 +23,7 @@ class ContentError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{_printable(self.path)}:{self.line}: {_printable(self.message)}"
 
 
 class BuildError(Exception):
@@ -38,7 +47,8 @@ class ErrorList:
     def rel(self, path: Path | str) -> str:
         p = Path(path)
         try:
-            return p.resolve().relative_to(self.root.resolve()).as_posix()
+            # The parent only: a symbolic link is named as the editor's file, not its target.
+            return (p.parent.resolve() / p.name).relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return p.as_posix()
 

@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
+from jinja2 import TemplateSyntaxError
 
 from .errors import ErrorList
 
@@ -50,15 +51,31 @@ def catalog_path(root: Path, lang: str) -> Path:
 
 
 def used_messages(root: Path) -> dict[str, tuple[str, int]]:
-    """Every interface string in templates and the package, with where it is first used."""
-    method_map = [("templates/**.html", "jinja2"), ("guidesite/**.py", "python")]
-    options = {"templates/**.html": {"silent": "false", "trimmed": "true"}}
+    """Every interface string in templates and the package, with where it is first used.
+
+    The package's strings come from the package itself, so a site in another folder is
+    checked against them too. A template the extractor cannot parse is a BuildError naming
+    its file and line (Babel would raise from inside Jinja without the file's name).
+    """
+    package = Path(__file__).resolve().parent
     found: dict[str, tuple[str, int]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(root), method_map, options_map=options
-    ):
+    for filename, lineno, message, _comments, _context in extract_from_dir(str(package), [("**.py", "python")]):
         msgid = message[0] if isinstance(message, tuple) else message
-        found.setdefault(msgid, (filename, lineno))
+        found.setdefault(msgid, (f"{package.name}/{filename}", lineno))
+    current = {"file": "templates"}
+    options = {"templates/**.html": {"silent": "false", "trimmed": "true"}}
+    try:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(root), [("templates/**.html", "jinja2")], options_map=options,
+            callback=lambda filename, _method, _options: current.update(file=filename),
+        ):
+            msgid = message[0] if isinstance(message, tuple) else message
+            found.setdefault(msgid, (filename, lineno))
+    except (TemplateSyntaxError, UnicodeDecodeError) as exc:
+        errors = ErrorList(root)
+        problem = exc.message if isinstance(exc, TemplateSyntaxError) else "not UTF-8 text"
+        errors.add(root / current["file"], getattr(exc, "lineno", 1), f"template error: {problem}")
+        errors.raise_if_any()
     return found
 
 

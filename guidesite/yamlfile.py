@@ -59,6 +59,19 @@ def _walk(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
             _walk(item, path, out)
 
 
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """PyYAML's problem, with a hint for the commonest slip and where an unclosed construct began."""
+    problem = exc.problem or exc.context or "cannot be parsed"
+    if problem == "mapping values are not allowed here":
+        problem += " (put text that contains ': ' in quotes)"
+    start, end = exc.context_mark, exc.problem_mark
+    if exc.context and start and end and start.line != end.line:
+        lines = text.splitlines()
+        begun = lines[start.line].strip() if start.line < len(lines) else ""
+        problem += f" ({exc.context} that begins at '{begun[:60]}')"
+    return problem
+
+
 def parse_mapping(text: str, what: str = "front matter") -> Mapping:
     """Parse `text` as a YAML mapping, or raise YamlProblem naming the line."""
     try:
@@ -66,17 +79,23 @@ def parse_mapping(text: str, what: str = "front matter") -> Mapping:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problem = exc.problem or exc.context or "cannot be parsed"
-        raise YamlProblem(line, f"{what} is not valid YAML: {problem}") from None
+        raise YamlProblem(line, f"{what} is not valid YAML: {_explain(exc, text)}") from None
+    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not accept
+        position = getattr(exc, "position", 0)
+        line = text.count("\n", 0, position) + 1
+        raise YamlProblem(line, f"{what} is not valid YAML: {getattr(exc, 'reason', exc)}") from None
     if node is None:
         return Mapping({}, {}, 1, {})
-    if not isinstance(node, yaml.MappingNode):
+    if not isinstance(node, yaml.MappingNode) or node.tag != "tag:yaml.org,2002:map":
         kind = {"tag:yaml.org,2002:seq": "a list", "tag:yaml.org,2002:str": "a string"}.get(
             node.tag, "not a mapping"
         )
         raise YamlProblem(node.start_mark.line + 1, f"{what} must be key: value pairs, found {kind}")
     key_lines: dict[str, int] = {}
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            # A list or mapping as a key ("[a]: b") cannot be a field name, and is unhashable.
+            raise YamlProblem(key_node.start_mark.line + 1, f"{what}: a key must be a plain word such as 'title'")
         key = key_node.value
         if key in key_lines:
             raise YamlProblem(key_node.start_mark.line + 1, f"'{key}' is given twice")
@@ -86,7 +105,9 @@ def parse_mapping(text: str, what: str = "front matter") -> Mapping:
         values = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise YamlProblem(mark.line + 1 if mark else 1, f"{what} cannot be read: {exc}") from None
+        # str(exc) spans several lines; an error is one line of `path:line: message`.
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlProblem(mark.line + 1 if mark else 1, f"{what} cannot be read: {problem}") from None
     finally:
         loader.dispose()
     paths: dict[str, int] = {}

@@ -59,7 +59,7 @@ def test_bom_and_windows_line_endings_are_accepted(tmp_path: Path) -> None:
         (("next_review: 2027-11-20", "next_review: 2020-01-01"), "page.md:9: next_review: must come after last_reviewed"),
         (("slug: vorbeugen/aufwaermen", "slug: Vorbeugen/Aufwärmen"), "page.md:5: slug: must be lower-case ASCII words joined by '-' and '/', such as 'vorbeugen/laufhaltung'"),
         (("title: Aufwärmen", "title: [a, b]"), "page.md:2: title: must be non-empty text"),
-        (("description: Sechs Übungen.", "description: Sechs: Übungen: x"), "page.md:3: front matter is not valid YAML: mapping values are not allowed here"),
+        (("description: Sechs Übungen.", "description: Sechs: Übungen: x"), "page.md:3: front matter is not valid YAML: mapping values are not allowed here (put text that contains ': ' in quotes)"),
         (("key: warm-up\n", "key: warm-up\nkey: again\n"), "page.md:5: 'key' is given twice"),
     ],
 )
