@@ -51,7 +51,7 @@ def write_site(out_dir: Path, files: dict[str, bytes], assets: AssetMap) -> None
         for asset in assets.assets.values():
             target = staging / asset.output
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(asset.source, target)
+            target.write_bytes(asset.data)
         os.chmod(staging, 0o755)
         if out_dir.exists() and _exchange(staging, out_dir):
             shutil.rmtree(staging)  # now holds the previous site

@@ -9,7 +9,7 @@ from pathlib import Path
 from .assets import collect_assets
 from .bibliography import load_bibliography
 from .bodies import render_bodies
-from .checks import check_disclaimers, check_links
+from .checks import check_disclaimers, check_links, check_third_party
 from .config import load_config
 from .content import load_pages
 from .errors import ErrorList
@@ -51,6 +51,7 @@ def build(options: BuildOptions) -> BuildResult:
     errors = ErrorList(options.root)
     check_disclaimers(rendered.files, rendered.disclaimers, errors)
     check_links(rendered.files, {a.output for a in assets.assets.values()}, config.base_path, errors)
+    check_third_party(rendered.files, assets, config.base_url, errors)
     errors.raise_if_any()
 
     warnings = list(site.warnings)

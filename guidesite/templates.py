@@ -14,6 +14,7 @@ from .assets import AssetMap
 from .bodies import Body
 from .errors import ErrorList
 from .i18n import LocaleFormat
+from .manifest import manifest_path, web_manifests
 from .site import Entry, Site, robots_txt, sitemap_xml
 
 TEMPLATES_DIR = "templates"
@@ -120,6 +121,7 @@ def _site_context(site: Site, lang: str) -> dict[str, Any]:
         "base_path": site.config.base_path,
         "base_url": site.config.base_url,
         "publisher": site.config.publisher["name"],
+        "manifest": site.config.base_path + manifest_path(lang),
     }
 
 
@@ -192,6 +194,7 @@ def render_site(site: Site, bodies: dict[str, Body], translations: dict[str, Tra
     errors.raise_if_any()
     files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
     files["robots.txt"] = robots_txt(site).encode("utf-8")
+    files.update(web_manifests(site, assets, translations))
     return Rendered(files, disclaimers)
 
 
