@@ -9,8 +9,9 @@ from .errors import ErrorList
 from .yamlfile import YamlProblem, parse_mapping
 
 BIBLIOGRAPHY_FILE = "content/sources.yaml"
-_FIELDS = {"authors", "title", "journal", "year", "details", "doi", "url"}
+_FIELDS = {"authors", "title", "journal", "year", "details", "doi", "url", "language"}
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Source:
     doi: str | None
     url: str | None
     line: int
+    language: str | None = None  # the language of title and journal: marked up with lang= on pages in another
 
     @property
     def link(self) -> str | None:
@@ -81,8 +83,12 @@ def load_bibliography(root: Path) -> dict[str, Source]:
         if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
             bad("url must start with https://", "url")
             continue
+        language = entry.get("language")
+        if language is not None and (not isinstance(language, str) or not _LANGUAGE.match(language)):
+            bad("language must be a language code such as en or de", "language")
+            continue
         details = entry.get("details")
         sources[key] = Source(key, tuple(authors), entry["title"], entry["journal"], year,
-                              str(details) if details is not None else None, doi, url, line)
+                              str(details) if details is not None else None, doi, url, line, language)
     errors.raise_if_any()
     return sources

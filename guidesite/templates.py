@@ -97,7 +97,7 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
             "reviewer": meta.reviewer,
             "sources": [
                 {"key": s.key, "authors": s.author_line, "title": s.title, "journal": s.journal,
-                 "year": s.year, "details": s.details, "link": s.link, "doi": s.doi}
+                 "year": s.year, "details": s.details, "link": s.link, "doi": s.doi, "lang": s.language}
                 for s in body.citations
             ],
             "json_ld": json_ld,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,6 +248,40 @@ def test_skip_link_is_the_first_stop_and_becomes_visible(guide: BuiltSite, serve
     assert box is not None and box["y"] >= 0 and box["height"] >= 24
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+    context.close()
+
+
+def _luminance(css_color: str) -> float:
+    channels = [int(c) / 255 for c in css_color[css_color.index("(") + 1: css_color.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_focused_link_stands_out_and_stays_readable(guide: BuiltSite, server: str, browser: Browser, scheme: str) -> None:
+    context = _context(browser, viewport=PHONE, color_scheme=scheme)
+    page = context.new_page()
+    rel = next(r for r in guide.pages() if guide.soup(r).select_one("nav.pager"))
+    page.goto(server + _url_path(rel))
+    style = ("e => { const s = getComputedStyle(e);"
+             " return [s.color, s.backgroundColor, s.boxShadow, getComputedStyle(document.body).backgroundColor]; }")
+    for selector in ("nav.site-nav a", "main article p a", "nav.pager a", "footer a"):
+        link = page.locator(selector).first
+        before = link.evaluate(style)
+        link.focus()
+        page.keyboard.press("Shift+Tab")  # focus by keyboard, so that :focus-visible applies
+        page.keyboard.press("Tab")
+        color, background, shadow, body = link.evaluate(style)
+        # A yellow field with a dark bar under it (as GOV.UK): one of them stands out on any page.
+        indicator = [background] + re.findall(r"rgba?\([^)]*\)", shadow)
+        assert background != before[1], f"{selector}: focus changes nothing in {scheme}"
+        assert max(_contrast(c, body) for c in indicator) >= 3, f"{selector}: focus hard to see in {scheme}"
+        assert _contrast(color, background) >= 4.5, f"{selector}: focused text {color} on {background}"
     context.close()
 
 
