@@ -1,14 +1,21 @@
 """Writing the site: into a fresh folder beside site/, swapped in only when complete."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .assets import AssetMap
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks there
+    fcntl = None  # type: ignore[assignment]
 
 STAGING_PREFIX = ".site-staging-"
 _RENAME_EXCHANGE = 2
@@ -41,6 +48,30 @@ def write_site(out_dir: Path, files: dict[str, bytes], assets: AssetMap) -> None
     """
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _one_writer(out_dir.parent):
+        _write_and_swap(out_dir, files, assets)
+
+
+@contextlib.contextmanager
+def _one_writer(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder beside site/ while writing.
+
+    Without it a second build (the preview server rebuilding while an editor runs
+    build.py) deleted the first one's staging folder as a leftover mid-write: a traceback,
+    or an incomplete site swapped in. The lock goes with the process, even on SIGKILL.
+    """
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _write_and_swap(out_dir: Path, files: dict[str, bytes], assets: AssetMap) -> None:
     clean_leftovers(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir.parent))
     try:
