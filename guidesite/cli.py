@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
 from .errors import BuildError
 from .pipeline import BuildOptions, build
+from .scaffold import NEW_LAYOUTS, mark_translated, new_page
+from .serve import serve
+from .status import collect_status, format_status
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,7 +24,19 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("build", help="build the site into site/ (the default)")
     check = commands.add_parser("check", help="run every check without writing anything")
-    check.add_argument("--strict", action="store_true", help="treat warnings (missing translations, overdue reviews, uncited sources) as errors")
+    check.add_argument("--strict", action="store_true", help="treat warnings (missing or outdated translations, overdue reviews, uncited sources) as errors")
+    preview = commands.add_parser("serve", help="preview with drafts at http://127.0.0.1:8000, rebuilt and reloaded on every save")
+    preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    preview.add_argument("--allow-remote", action="store_true", help="allow a --host that other machines can reach")
+    commands.add_parser("status", help="translations present, missing or outdated per key; reviews due within 30 days")
+    new = commands.add_parser("new", help="create a page with every required field filled in")
+    new.add_argument("lang", help="language code, such as de")
+    new.add_argument("path", help="path below content/<lang>/ without .md, such as vorbeugen/neues-thema")
+    new.add_argument("--translation-of", metavar="PAGE", help="the page this one translates, such as de/vorbeugen/neues-thema.md")
+    new.add_argument("--layout", choices=NEW_LAYOUTS, help="article (default) or page; a translation takes its original's")
+    translated = commands.add_parser("translated", help="mark a translation as up to date with its original")
+    translated.add_argument("file", help="the translation, such as content/en/prevention/posture.md")
     return parser
 
 
@@ -28,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = args.root.resolve()
     command = args.command or "build"
+    if command == "serve":
+        return serve(root, args.host, args.port, args.allow_remote)
+    if command in ("status", "new", "translated"):
+        return _editor_command(args, root)
     options = BuildOptions(
         root=root,
         out_dir=(args.out or root / "site"),
@@ -48,5 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{verb} {sum(result.pages.values())} pages ({summary}) in {result.seconds:.2f} s")
     if command == "check" and args.strict and result.warnings:
         print(f"{len(result.warnings)} warning(s) fail --strict.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _editor_command(args: argparse.Namespace, root: Path) -> int:
+    """status, new and translated: print the result, or every error as file:line: message."""
+    today = dt.date.today()
+    try:
+        if args.command == "status":
+            print(format_status(collect_status(root, today, args.drafts), today))
+        elif args.command == "new":
+            print(f"created {new_page(root, args.lang, args.path, args.translation_of, args.layout, today)}")
+        else:
+            print(mark_translated(root, args.file))
+    except BuildError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
         return 1
     return 0

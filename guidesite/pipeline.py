@@ -62,6 +62,17 @@ def build(options: BuildOptions) -> BuildResult:
         for e in site.entries
         if e.page.meta.next_review and e.page.meta.next_review < options.today
     ]
+    warnings += [
+        f"content/{e.page.rel}:{e.page.key_lines['translation_of']}: translated from content/{source.page.rel}, "
+        f"which has changed since; update the translation, then run: python build.py translated content/{e.page.rel}"
+        for e in site.entries
+        if (source := site.changed_source(e))
+    ]
+    warnings += [
+        f"content/{e.page.rel}:{e.page.key_lines['translation_of']}: translation_of: content/{e.page.meta.translation_of.source} is not a page of this build"
+        for e in site.entries
+        if e.page.meta.translation_of and e.page.meta.translation_of.source not in site.by_rel
+    ]
     if options.write:
         write_site(options.out_dir, rendered.files, assets)
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}

@@ -67,6 +67,12 @@ class Site:
     def menu(self, lang: str) -> list[Entry]:
         return self.children.get((lang, None), [])
 
+    def changed_source(self, entry: Entry) -> Entry | None:
+        """The page this translation was made from, if it has changed since (translation_of)."""
+        origin = entry.page.meta.translation_of
+        source = self.by_rel.get(origin.source) if origin else None
+        return source if source and origin and source.page.digest != origin.digest else None
+
     def siblings(self, entry: Entry) -> tuple[Entry | None, Entry | None]:
         """Previous and next page among those sharing this page's parent in the navigation."""
         if entry.page.meta.nav is None or entry.page.meta.parent is None:

@@ -79,6 +79,8 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
     menu = [dict(_nav_link(e), current=e.key in current_trail) for e in site.menu(lang)]
     headings = [h for h in body.headings if h.level == 2]
     json_ld = _json_ld(site, entry, body) if meta.layout == "article" else None
+    source = site.changed_source(entry)
+    outdated = {"path": source.path, "lang": source.lang, "name": fmt.language_name(source.lang)} if source else None
     return {
         "page": {
             "title": meta.title,
@@ -91,6 +93,7 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
             "html": body.html,
             "toc": [{"id": h.id, "text": h.text} for h in headings] if len(headings) >= TOC_MIN_HEADINGS else [],
             "draft": meta.draft,
+            "outdated": outdated,  # the changed original of this translation, for a notice
             "published": meta.published,
             "last_reviewed": meta.last_reviewed,
             "next_review": meta.next_review,

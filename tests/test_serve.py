@@ -1,0 +1,319 @@
+"""The preview server, really running on a free loopback port over a copy of the project.
+
+A test waits for a rebuild the way the browser does: it asks /__preview__/wait with the
+version it has, which answers once a newer build is published.
+"""
+from __future__ import annotations
+
+import http.client
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import REPO, copy_project
+from guidesite import serve
+from guidesite.serve import PREVIEW_DIR, Preview, Watcher, inject, is_loopback
+
+SCRIPT = re.compile(rb'<script src="/__preview__/reload.js" data-version="(\d+)"></script>\n</head>')
+
+
+@pytest.fixture()
+def preview(tmp_path: Path) -> Iterator[Preview]:
+    """A preview of its own, for a test that edits the sources."""
+    server = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0, interval=0.05)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def unchanged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
+    """One preview shared by the tests that only read from it."""
+    server = Preview(copy_project(tmp_path_factory.mktemp("unchanged") / "project"), "127.0.0.1", 0)
+    server.start()
+    yield server
+    server.stop()
+
+
+def get(preview: Preview, path: str) -> tuple[int, bytes, http.client.HTTPMessage]:
+    """GET exactly this path (urllib would normalise '../' away) -> status, body, headers."""
+    host, port = preview.url.removeprefix("http://").rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read(), response.headers
+    finally:
+        connection.close()
+
+
+def version_of(page: bytes) -> str:
+    match = SCRIPT.search(page)
+    assert match, "the page carries the reload script before </head>"
+    return match.group(1).decode()
+
+
+def wait_for_build(preview: Preview, version: str) -> str:
+    """Block until the preview has a build newer than `version`, as the reload script does."""
+    for _ in range(10):
+        with urlopen(f"{preview.url}__preview__/wait?version={version}", timeout=60) as response:
+            now = response.read().decode()
+        if now != version:
+            return now
+    raise AssertionError("no rebuild happened")
+
+
+def edit(preview: Preview, rel: str, old: str, new: str) -> None:
+    path = preview.root / "content" / rel
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def test_pages_are_served_with_the_reload_script(unchanged: Preview) -> None:
+    preview = unchanged
+    status, page, headers = get(preview, "/de/ursachen/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert BeautifulSoup(page, "lxml").h1.get_text() == BeautifulSoup(
+        (preview.out_dir / "de/ursachen/index.html").read_bytes(), "lxml").h1.get_text()
+    version_of(page)
+    status, script, headers = get(preview, "/__preview__/reload.js")
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript") and b"location.reload()" in script
+    # Only the reload script is added: every other file is served as the build wrote it.
+    css = next((preview.out_dir / "assets").rglob("*.css"))
+    status, body, _ = get(preview, "/" + css.relative_to(preview.out_dir).as_posix())
+    assert status == 200 and body == css.read_bytes()
+
+
+def test_the_preview_builds_outside_site_and_shows_drafts_marked(preview: Preview) -> None:
+    assert (preview.root / PREVIEW_DIR / "de/index.html").is_file()
+    assert not (preview.root / "site").exists()
+    version = version_of(get(preview, "/de/")[1])
+    (preview.root / "content/de/entwurf.md").write_text(
+        "---\ntitle: Entwurf\ndescription: Noch nicht fertig.\nkey: draft-page\nslug: entwurf\ndraft: true\n---\nText.\n", "utf-8")
+    wait_for_build(preview, version)
+    status, page, _ = get(preview, "/de/entwurf/")
+    assert status == 200 and BeautifulSoup(page, "lxml").select(".draft-banner")
+
+
+def test_an_edit_changes_the_served_page_and_every_save_reloads(preview: Preview) -> None:
+    version = version_of(get(preview, "/de/ursachen/")[1])
+    edit(preview, "de/ursachen.md", "title: ", "title: Erste Änderung – ")
+    version = wait_for_build(preview, version)
+    status, page, _ = get(preview, "/de/ursachen/")
+    assert status == 200 and BeautifulSoup(page, "lxml").h1.get_text().startswith("Erste Änderung – ")
+    assert version_of(page) == version
+    # A second save right after the first is a new build and a new reload (livereload drops
+    # reloads within 3 s of the previous one).
+    edit(preview, "de/ursachen.md", "Erste Änderung", "Zweite Änderung")
+    wait_for_build(preview, version)
+    assert BeautifulSoup(get(preview, "/de/ursachen/")[1], "lxml").h1.get_text().startswith("Zweite Änderung – ")
+
+
+def test_a_page_older_than_the_build_is_told_at_once(preview: Preview) -> None:
+    version = version_of(get(preview, "/de/")[1])
+    edit(preview, "de/ursachen.md", "title: ", "title: Neu – ")
+    newer = wait_for_build(preview, version)
+    # A tab that loaded its page before the build asks later: it is answered at once.
+    with urlopen(f"{preview.url}__preview__/wait?version={version}", timeout=60) as response:
+        assert response.read().decode() == newer
+
+
+def test_a_broken_edit_shows_the_errors_and_the_next_fix_restores_the_site(preview: Preview) -> None:
+    good = get(preview, "/de/ursachen/")[1]
+    version = version_of(good)
+    edit(preview, "de/ursachen.md", "published: ", "published: 2025-02-30\nx_published: ")
+    version = wait_for_build(preview, version)
+
+    status, page, _ = get(preview, "/de/ursachen/")
+    soup = BeautifulSoup(page, "lxml")
+    assert status == 500 and version_of(page) == version
+    errors = [li.get_text() for li in soup.select("ol li")]
+    assert any(re.match(r"content/de/ursachen\.md:\d+: published: '2025-02-30' is not a date", e) for e in errors)
+    assert any(re.match(r"content/de/ursachen\.md:\d+: x_published: unknown field", e) for e in errors)
+    assert soup.html["lang"] == "de" and soup.h1.get_text() == "Die Vorschau konnte nicht erstellt werden"
+    english = BeautifulSoup(get(preview, "/en/causes/")[1], "lxml")
+    assert english.html["lang"] == "en" and english.h1.get_text() == "The preview could not be built"
+    assert get(preview, "/de/gibt-es-nicht/")[0] == 500  # a missing page cannot hide the errors
+
+    # The last good site stays available: behind the error page's link, and every asset.
+    status, last_good, _ = get(preview, soup.select_one("main p a")["href"])
+    assert status == 200 and last_good.replace(version.encode(), b"") == good.replace(version_of(good).encode(), b"")
+    css = next((preview.out_dir / "assets").rglob("*.css"))
+    assert get(preview, "/" + css.relative_to(preview.out_dir).as_posix())[0] == 200
+
+    edit(preview, "de/ursachen.md", "published: 2025-02-30\nx_published: ", "published: ")
+    wait_for_build(preview, version)
+    status, page, _ = get(preview, "/de/ursachen/")
+    assert status == 200 and page.replace(version_of(page).encode(), b"") == good.replace(version_of(good).encode(), b"")
+
+
+def test_a_crash_in_the_generator_is_shown_and_the_server_lives_on(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(options: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(serve, "build", crash)
+    preview.rebuild()
+    status, page, _ = get(preview, "/en/")
+    assert status == 500 and "RuntimeError(&#x27;boom&#x27;)" in page.decode()
+    monkeypatch.undo()
+    preview.rebuild()
+    assert get(preview, "/en/")[0] == 200
+
+
+@pytest.mark.parametrize(("path", "page_404"), [
+    ("/de/gibt-es-nicht/", "de/404.html"),
+    ("/en/missing", "en/404.html"),
+    ("/missing.html", "404.html"),
+    ("/fr/", "404.html"),
+])
+def test_missing_paths_get_the_sites_own_localised_404_page(unchanged: Preview, path: str, page_404: str) -> None:
+    preview = unchanged
+    status, page, headers = get(preview, path)
+    assert status == 404 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert SCRIPT.sub(b"</head>", page) == (preview.out_dir / page_404).read_bytes()
+
+
+def test_a_folder_without_its_slash_is_redirected(unchanged: Preview) -> None:
+    status, _, headers = get(unchanged, "/de/ursachen")
+    assert status == 301 and headers["Location"] == "/de/ursachen/"
+
+
+TRAVERSALS = [
+    "/../site.yaml", "/../../site.yaml", "/de/../../../site.yaml", "/%2e%2e/%2e%2e/site.yaml",
+    "/%2E%2E%2F%2E%2E%2Fsite.yaml", "/de/%2e%2e%2f%2e%2e%2f%2e%2e%2fsite.yaml", "/..%5c..%5csite.yaml",
+    "/..\\..\\site.yaml", "//etc/passwd", "/%2fetc%2fpasswd", "/de//etc/passwd", "/./de/", "/de/.",
+    "/%252e%252e/%252e%252e/site.yaml", "/..%00/site.yaml", "/%c0%ae%c0%ae/%c0%ae%c0%ae/site.yaml",
+    "/" + "../" * 12 + "etc/passwd",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_path_traversal_is_refused(unchanged: Preview, path: str) -> None:
+    status, body, _ = get(unchanged, path)
+    assert status in (403, 404)
+    assert b"base_url" not in body and b"root:" not in body
+
+
+def test_links_out_of_the_served_folder_are_refused(preview: Preview) -> None:
+    (preview.out_dir / "outside").symlink_to(preview.root)
+    (preview.out_dir / "config.yaml").symlink_to(preview.root / "site.yaml")
+    for path in ("/outside/site.yaml", "/config.yaml", "/outside/"):
+        status, body, _ = get(preview, path)
+        assert status == 403 and b"base_url" not in body
+
+
+def test_stop_ends_everything_and_closes_the_port(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
+    preview.start()
+    version = version_of(get(preview, "/de/")[1])
+
+    def poll() -> None:
+        try:
+            urlopen(f"{preview.url}__preview__/wait?version={version}", timeout=60).read()
+        except OSError:
+            pass  # the poll came after the port closed: refused, as the browser's is
+
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    preview.stop()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive(), "a waiting reload poll is released"
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("preview-")], "server and watcher ended"
+    with pytest.raises(OSError):
+        get(preview, "/de/")
+
+
+def test_several_quick_saves_give_one_rebuild(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    now = [0.0]
+    watcher = Watcher(root, settle=0.25, clock=lambda: now[0])
+    page = root / "content/de/ursachen.md"
+    for i in range(5):  # five saves 0.2 s apart, each seen by a poll
+        page.write_text(page.read_text("utf-8") + f"\nAbsatz {i}.\n", "utf-8")
+        assert not watcher.changed(), "still changing: no rebuild yet"
+        now[0] += 0.2
+        assert not watcher.changed()
+    now[0] += 0.1
+    assert watcher.changed(), "one rebuild once the saving has paused"
+    now[0] += 10
+    assert not watcher.changed()
+    (root / "templates/partials/footer.html").write_text("<footer></footer>\n", "utf-8")
+    (root / "site.yaml").write_text((root / "site.yaml").read_text("utf-8") + "\n", "utf-8")
+    assert not watcher.changed()
+    now[0] += 0.3
+    assert watcher.changed()
+
+
+def test_the_preview_output_is_not_watched(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    watcher = Watcher(root)
+    preview = Preview(root, "127.0.0.1", 0)
+    preview.rebuild()
+    preview.stop()
+    assert (root / PREVIEW_DIR / "index.html").is_file() and not watcher.changed() and not watcher.changed()
+
+
+def test_the_script_is_injected_whatever_the_casing_and_size() -> None:
+    padding = b"<meta name=x content='" + b"y" * 200_000 + b"'>"
+    for page in (b"<html><HEAD>" + padding + b"</HEAD><body>x</body></html>",
+                 b"<html><head>" + padding + b"</head  ><body>x</body></html>"):
+        out = inject(page, "7")
+        assert out.count(b"/__preview__/reload.js") == 1
+        assert out.index(b"/__preview__/reload.js") > len(padding) and re.search(rb"</head\s*><body>", out, re.I)
+    assert inject(b"<p>no head at all</p>", "7").endswith(b'data-version="7"></script>\n')
+
+
+def test_a_long_page_from_the_pipeline_gets_the_script(preview: Preview) -> None:
+    version = version_of(get(preview, "/de/")[1])
+    paragraphs = "".join(f"\nAbsatz {i}: " + "Text. " * 40 + "\n" for i in range(400))
+    (preview.root / "content/de/lang.md").write_text(
+        f"---\ntitle: Lang\ndescription: Eine lange Seite.\nkey: long\nslug: lang\n---\n{paragraphs}", "utf-8")
+    wait_for_build(preview, version)
+    status, page, _ = get(preview, "/de/lang/")
+    assert status == 200 and len(page) > 64 * 1024
+    version_of(page)
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.8.9.1", True), ("::1", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("example.org", False),
+])
+def test_only_loopback_addresses_count_as_local(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_the_serve_command_serves_until_ctrl_c(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    command = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    try:
+        lines = [command.stdout.readline(), command.stdout.readline()]
+        url = re.search(r"http://127\.0\.0\.1:\d+/", lines[1])
+        assert lines[0].startswith("built ") and url, lines
+        with urlopen(url.group(0) + "de/", timeout=60) as response:
+            assert response.status == 200
+    finally:
+        command.send_signal(signal.SIGINT)
+        out, err = command.communicate(timeout=60)
+    assert command.returncode == 0 and "Traceback" not in err, err
+
+
+def test_serve_refuses_a_reachable_address_unless_asked(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "--host", "0.0.0.0", "--port", "0"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "--allow-remote" in result.stderr
+    assert not (tmp_path / PREVIEW_DIR).exists()
+

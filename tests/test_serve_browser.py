@@ -1,0 +1,72 @@
+"""The preview in a real browser: a saved edit reloads the open tab by itself.
+
+Debian's Chromium driven by Playwright against the preview server running over a copy of
+the project on a free loopback port. The waits below are upper bounds for a slow machine,
+not speed requirements; bench/preview_latency.py measures the speed.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from conftest import copy_project
+from guidesite.serve import Preview
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PATIENCE_MS = 30_000
+
+
+@pytest.fixture()
+def preview(tmp_path: Path) -> Iterator[Preview]:
+    server = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser.new_page()
+        browser.close()
+
+
+def edit(preview: Preview, rel: str, old: str, new: str) -> None:
+    path = preview.root / "content" / rel
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def test_a_saved_edit_reloads_the_open_page_by_itself(preview: Preview, page: Page) -> None:
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto(preview.url + "de/ursachen/")
+    heading = page.locator("h1")
+    old = heading.inner_text()
+    page.evaluate("window.notReloaded = true")
+
+    edit(preview, "de/ursachen.md", f"title: {old}", f"title: {old} – neu gespeichert")
+    expect(heading).to_have_text(f"{old} – neu gespeichert", timeout=PATIENCE_MS)
+    assert page.evaluate("window.notReloaded") is None, "the page was loaded anew"
+    assert problems == [], "the reload script runs under the site's Content-Security-Policy"
+
+
+def test_a_broken_save_shows_the_errors_and_the_fix_brings_the_page_back(preview: Preview, page: Page) -> None:
+    page.goto(preview.url + "en/causes/")
+    title = page.locator("h1").inner_text()
+
+    edit(preview, "en/causes.md", "description: ", "description:: ")
+    expect(page.locator("h1")).to_have_text("The preview could not be built", timeout=PATIENCE_MS)
+    expect(page.locator("li").first).to_contain_text("content/en/causes.md:")
+
+    edit(preview, "en/causes.md", "description:: ", "description: ")
+    expect(page.locator("h1")).to_have_text(title, timeout=PATIENCE_MS)

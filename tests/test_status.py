@@ -1,0 +1,143 @@
+"""`status`, the outdated-translation notice and `check --strict` on copies of the project."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import REPO, copy_project
+from guidesite.pipeline import BuildOptions, build
+from guidesite.scaffold import mark_translated, new_page
+from guidesite.status import collect_status, format_status
+
+TODAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(project), *args],
+                          capture_output=True, text=True, cwd=project)
+
+
+def set_field(project: Path, rel: str, name: str, value: str) -> None:
+    path = project / "content" / rel
+    text, count = re.subn(rf"(?m)^{name}: .*$", f"{name}: {value}", path.read_text("utf-8"), count=1)
+    assert count == 1
+    path.write_text(text, "utf-8")
+
+
+def edit_body(project: Path, rel: str) -> None:
+    path = project / "content" / rel
+    path.write_text(path.read_text("utf-8") + "\nEin neuer Absatz.\n", "utf-8")
+
+
+def translate_posture(project: Path) -> None:
+    """Replace the English posture page by one made with `new --translation-of` (not a draft)."""
+    (project / "content/en/prevention/posture.md").unlink()
+    new_page(project, "en", "prevention/posture", translation_of="de/vorbeugen/laufhaltung.md", today=TODAY)
+    path = project / "content/en/prevention/posture.md"
+    path.write_text(path.read_text("utf-8").replace("draft: true\n", "") + "Text.\n", "utf-8")
+
+
+def test_status_lists_every_key_with_present_missing_and_outdated(project: Path) -> None:
+    translate_posture(project)
+    (project / "content/en/prevention/footwear.md").unlink()
+    edit_body(project, "de/vorbeugen/laufhaltung.md")
+    status = collect_status(project, TODAY)
+    states = {item.key: item.states for item in status.keys}
+    assert states["posture"] == {"de": "ok", "en": "outdated"}
+    assert states["footwear"] == {"de": "ok", "en": "missing"}
+    assert states["causes"] == {"de": "ok", "en": "ok"}
+    assert len(states) == 17  # every key of the guide
+
+    result = run(project, "status")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"(?m)^  posture +ok +outdated$", result.stdout)
+    assert "content/en/prevention/posture.md: outdated; update it, then run: python build.py translated" in result.stdout
+    assert "footwear: missing in en; create it with: python build.py new en <path> --translation-of de/vorbeugen/laufschuhe.md" in result.stdout
+
+
+def test_marking_translated_makes_it_current_again(project: Path) -> None:
+    translate_posture(project)
+    edit_body(project, "de/vorbeugen/laufhaltung.md")
+    mark_translated(project, "en/prevention/posture.md")
+    states = {item.key: item.states for item in collect_status(project, TODAY).keys}
+    assert states["posture"] == {"de": "ok", "en": "ok"}
+
+
+def test_status_lists_reviews_overdue_or_due_within_30_days(project: Path) -> None:
+    set_field(project, "de/ursachen.md", "last_reviewed", "2025-11-01")
+    set_field(project, "de/ursachen.md", "next_review", "2026-11-01")
+    set_field(project, "en/causes.md", "next_review", "2026-12-20")
+    set_field(project, "en/relief.md", "next_review", "2026-12-27")  # 31 days ahead: not yet
+    reviews = {r.rel: r.due for r in collect_status(project, TODAY).reviews}
+    assert reviews == {"de/ursachen.md": dt.date(2026, 11, 1), "en/causes.md": dt.date(2026, 12, 20)}
+    text = format_status(collect_status(project, TODAY), TODAY)
+    assert re.search(r"content/de/ursachen.md:\d+: overdue since 2026-11-01", text)
+    assert re.search(r"content/en/causes.md:\d+: due on 2026-12-20", text)
+
+
+def test_status_exits_0_even_with_problems_to_report(project: Path) -> None:
+    (project / "content/en/relief.md").unlink()
+    set_field(project, "de/ursachen.md", "next_review", "2020-01-01")
+    set_field(project, "de/ursachen.md", "last_reviewed", "2019-01-01")
+    result = run(project, "status")
+    assert result.returncode == 0, result.stderr
+    assert "relief: missing in en" in result.stdout and "overdue since 2020-01-01" in result.stdout
+
+
+def test_outdated_translation_warns_and_fails_check_strict(project: Path) -> None:
+    translate_posture(project)
+    assert run(project, "check", "--strict").returncode == 0
+    edit_body(project, "de/vorbeugen/laufhaltung.md")
+    plain = run(project, "check")
+    assert plain.returncode == 0
+    assert re.search(r"warning: content/en/prevention/posture.md:\d+: translated from content/de/vorbeugen/laufhaltung.md, which has changed since", plain.stderr)
+    assert run(project, "check", "--strict").returncode == 1
+
+
+@pytest.mark.parametrize("break_it", ["missing translation", "overdue review"])
+def test_check_strict_fails_on_missing_translations_and_overdue_reviews(project: Path, break_it: str) -> None:
+    if break_it == "missing translation":
+        (project / "content/de/neu.md").write_text(
+            "---\ntitle: Neu\ndescription: Eine neue Seite.\nkey: new-topic\nslug: neu\n---\nText.\n", "utf-8")
+    else:
+        set_field(project, "de/ursachen.md", "next_review", "2020-01-01")
+        set_field(project, "de/ursachen.md", "last_reviewed", "2019-01-01")
+    result = run(project, "check", "--strict")
+    assert result.returncode == 1 and "fail --strict" in result.stderr
+
+
+def test_readers_of_an_outdated_translation_see_a_notice_linking_the_original(project: Path) -> None:
+    translate_posture(project)
+    current = build(BuildOptions(root=project, out_dir=project / "site", write=False))
+    assert not BeautifulSoup(current.files["en/prevention/posture/index.html"], "lxml").select(".outdated-notice")
+    edit_body(project, "de/vorbeugen/laufhaltung.md")
+    files = build(BuildOptions(root=project, out_dir=project / "site", write=False)).files
+    notice = BeautifulSoup(files["en/prevention/posture/index.html"], "lxml").select_one(".outdated-notice")
+    assert notice is not None
+    link = notice.find("a")
+    assert link["href"] == "/de/vorbeugen/laufhaltung/" and link["hreflang"] == "de"
+    assert "out of date" in notice.get_text()  # in the page's language, English
+    assert notice.select_one("[lang=de]").get_text() == "Deutsch"
+    assert not BeautifulSoup(files["de/vorbeugen/laufhaltung/index.html"], "lxml").select(".outdated-notice")
+
+
+def test_the_notice_is_in_german_on_a_german_translation(project: Path) -> None:
+    (project / "content/de/vorbeugen/laufhaltung.md").unlink()
+    new_page(project, "de", "vorbeugen/laufhaltung", translation_of="en/prevention/posture.md", today=TODAY)
+    path = project / "content/de/vorbeugen/laufhaltung.md"
+    path.write_text(path.read_text("utf-8").replace("draft: true\n", "") + "Text.\n", "utf-8")
+    edit_body(project, "en/prevention/posture.md")
+    files = build(BuildOptions(root=project, out_dir=project / "site", write=False)).files
+    notice = BeautifulSoup(files["de/vorbeugen/laufhaltung/index.html"], "lxml").select_one(".outdated-notice")
+    assert "Übersetzung" in notice.get_text() and notice.find("a")["href"] == "/en/prevention/posture/"
