@@ -70,14 +70,15 @@ def test_a_killed_build_leaves_the_old_or_the_new_site(tmp_path: Path) -> None:
         _edit(root, i)
         started = time.monotonic()
         proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(root)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
         if i % 2:
             time.sleep(rng.uniform(0.0, 0.6))  # anywhere in the build, start-up included
         else:
             _wait_for_staging(root, proc)  # while it writes, swaps or removes the old site
             time.sleep(rng.uniform(0.0, 0.004))
         proc.kill()
-        proc.wait()
+        _, err = proc.communicate()
+        assert proc.returncode in (0, -9), f"the build failed by itself, not by the kill: {err}"
         interrupted = manifest(root / "site")
         left = staging_leftovers(root)
 
