@@ -1,4 +1,4 @@
-"""Rendering every page's Markdown body, with links checked against every other page."""
+"""Rendering a page's Markdown body, with its links resolved against every other page."""
 from __future__ import annotations
 
 import posixpath
@@ -13,7 +13,7 @@ from .assets import ASSETS_DIR, AssetMap
 from .bibliography import Source
 from .content import CONTENT_DIR
 from .errors import ErrorList
-from .markdown import Heading, Markdown, ParsedMarkdown, RenderContext, Resolved
+from .markdown import Heading, Markdown, NeededId, RenderContext, Resolved
 from .site import Entry, Site
 
 
@@ -50,50 +50,53 @@ def publisher_html(site: Site, gettext) -> str:
     return '<address class="publisher">\n' + "<br>\n".join(rows) + "\n</address>\n"
 
 
-def render_bodies(
-    site: Site,
-    translations: dict[str, Translations],
-    assets: AssetMap,
-    sources: dict[str, Source],
-) -> dict[str, Body]:
-    """Parse all pages, then render each; returns bodies by content path or raises BuildError."""
-    root = site.config.root
-    errors = ErrorList(root)
-    renderers = {code: Markdown(code) for code in site.config.codes}
-    parsed: dict[str, ParsedMarkdown] = {}
-    ids: dict[str, set[str]] = {}
-    for entry in site.entries:
-        result = renderers[entry.lang].parse(entry.page.body)
-        parsed[entry.page.rel] = result
-        ids[entry.page.rel] = {h.id for h in result.headings}
-        for problem in result.problems:
-            errors.add(root / CONTENT_DIR / entry.page.rel, entry.page.body_line + problem.line - 1, problem.message)
+@dataclass(frozen=True)
+class RenderedBody:
+    """One page's body, with its problems and the links whose targets must be checked later."""
 
-    bodies: dict[str, Body] = {}
-    publisher = {code: publisher_html(site, translations[code].gettext) for code in site.config.codes}
-    for entry in site.entries:
+    body: Body
+    problems: list[tuple[int, str]]  # (line in the source file, message)
+    needed_ids: tuple[NeededId, ...]  # links into other pages' headings
+
+
+class BodyRenderer:
+    """What every body shares (a Markdown instance and labels per language), made once per build."""
+
+    def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap, sources: dict[str, Source]):
+        self.site, self.translations, self.assets, self.sources = site, translations, assets, sources
+        self.markdown = {code: Markdown(code) for code in site.config.codes}
+        self.publisher = {code: publisher_html(site, translations[code].gettext) for code in site.config.codes}
+
+    def render(self, entry: Entry, site: Site | None = None) -> RenderedBody:
+        """Parse and render one body; links to other pages' headings are left for a later check.
+
+        `site` is the site as this page may see it (the render step passes a view that
+        records what the page looks up); by default the whole site.
+        """
+        site = site or self.site
+        markdown = self.markdown[entry.lang]
+        parsed = markdown.parse(entry.page.body)
+        own_ids = {h.id for h in parsed.headings}
         ctx = RenderContext(
-            resolve_link=lambda href, e=entry: _resolve_link(site, ids, e, href),
-            resolve_image=lambda src, e=entry: _resolve_image(assets, e, src),
-            known_citation=sources.__contains__,
-            gettext=translations[entry.lang].gettext,
-            publisher_html=publisher[entry.lang],
+            resolve_link=lambda href: resolve_link(site, entry, href, own_ids),
+            resolve_image=lambda src: _resolve_image(self.assets, entry, src),
+            known_citation=self.sources.__contains__,
+            gettext=self.translations[entry.lang].gettext,
+            publisher_html=self.publisher[entry.lang],
         )
-        result = renderers[entry.lang].render(parsed[entry.page.rel], ctx)
-        for problem in result.problems:
-            errors.add(root / CONTENT_DIR / entry.page.rel, entry.page.body_line + problem.line - 1, problem.message)
-        bodies[entry.page.rel] = Body(
-            result.html, parsed[entry.page.rel].headings, [sources[k] for k in result.citations]
-        )
-    errors.raise_if_any()
-    return bodies
+        result = markdown.render(parsed, ctx)
+        first = entry.page.body_line - 1
+        problems = [(first + p.line, p.message) for p in parsed.problems + result.problems]
+        body = Body(result.html, parsed.headings, [self.sources[k] for k in result.citations])
+        return RenderedBody(body, problems, result.needed_ids)
 
 
-def _resolve_link(site: Site, ids: dict[str, set[str]], entry: Entry, href: str) -> Resolved:
+def resolve_link(site: Site, entry: Entry, href: str, own_ids: set[str]) -> Resolved:
+    """Where a link in entry's body leads: the target page's URL, or what is wrong with it."""
     parts = urlsplit(href)
     path, fragment = unquote(parts.path), unquote(parts.fragment)
     if not path:
-        if fragment and fragment not in ids[entry.page.rel]:
+        if fragment and fragment not in own_ids:
             return Resolved(problem=f"no heading with id '#{fragment}' on this page")
         return Resolved(url=href)
     if path.startswith("/") or not path.endswith(".md"):
@@ -104,9 +107,9 @@ def _resolve_link(site: Site, ids: dict[str, set[str]], entry: Entry, href: str)
         if (site.config.root / CONTENT_DIR / target_rel).is_file():
             return Resolved(problem=f"link to '{href}': content/{target_rel} is a draft and not in this build")
         return Resolved(problem=f"link to '{href}': there is no page content/{target_rel}")
-    if fragment and fragment not in ids[target_rel]:
-        return Resolved(problem=f"link to '{href}': content/{target_rel} has no heading with id '#{fragment}'")
-    return Resolved(url=target.path + (f"#{fragment}" if fragment else ""))
+    if not fragment:
+        return Resolved(url=target.path)
+    return Resolved(url=f"{target.path}#{fragment}", needs_id=(target_rel, fragment))
 
 
 def _resolve_image(assets: AssetMap, entry: Entry, src: str) -> Resolved:

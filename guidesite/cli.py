@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: <root>/site)")
     parser.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
+    parser.add_argument("--no-cache", action="store_true", help="ignore the build cache in .cache/guidesite/: render every page")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("build", help="build the site into site/ (the default)")
     check = commands.add_parser("check", help="run every check without writing anything")
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         out_dir=(args.out or root / "site"),
         drafts=args.drafts,
         write=command == "build",
+        cache=not args.no_cache,
     )
     try:
         result = build(options)

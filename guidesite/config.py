@@ -1,6 +1,7 @@
 """The site configuration (site.yaml): loaded once, validated completely, then plain data."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ class SiteConfig:
     footer: tuple[str, ...]  # translation keys of pages linked from every footer
     publisher: dict[str, str]
 
-    @property
+    @functools.cached_property
     def codes(self) -> tuple[str, ...]:
         return tuple(lang.code for lang in self.languages)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,33 +240,50 @@ def discover(config: SiteConfig, errors: ErrorList) -> list[tuple[Path, str, str
             continue
         if not _link_ok(base, content_real, errors):
             continue
-        for path in sorted(base.rglob("*")):
-            rel = path.relative_to(content).as_posix()
-            if not _link_ok(path, content_real, errors):
+        start = len(str(content)) + 1
+        for item in sorted(_entries_below(base), key=lambda item: item.path.split(os.sep)):
+            path = Path(item.path)
+            rel = item.path[start:].replace(os.sep, "/")
+            if item.is_symlink() and not _link_ok(path, content_real, errors):
                 continue
-            if path.is_dir() or path.name.startswith("_"):
+            if item.is_dir() or item.name.startswith("_"):
                 continue
-            if not path.is_file():
+            if not item.is_file():
                 errors.add(path, 1, "not a regular file (a pipe or device?): only Markdown files belong in the content folder")
                 continue
             if path.suffix.lower() != ".md":
                 errors.add(path, 1, "only Markdown files (.md) belong in the content folder")
                 continue
-            bad_parts = [p for p in Path(rel).parts[1:-1] if not re.match(r"^[a-z0-9-]+$", p)]
-            if not _FILE_NAME.match(path.name) or bad_parts:
+            bad_parts = [p for p in rel.split("/")[1:-1] if not re.match(r"^[a-z0-9-]+$", p)]
+            if not _FILE_NAME.match(item.name) or bad_parts:
                 errors.add(path, 1, "file and folder names use lower-case ASCII letters, digits and '-' only")
                 continue
             found.append((path, rel, lang))
     return found
 
 
-def load_pages(config: SiteConfig, include_drafts: bool) -> list[Page]:
-    """Every page of every language, validated one by one; raises BuildError listing all problems."""
+def _entries_below(folder: Path | str) -> Iterator[os.DirEntry[str]]:
+    """Every entry below folder, as Path.rglob("*") finds them (not inside linked folders), but
+    with the file type read along with the folder, not by one system call per file."""
+    with os.scandir(folder) as entries:
+        for item in entries:
+            yield item
+            if item.is_dir(follow_symlinks=False):
+                yield from _entries_below(item.path)
+
+
+def read_pages(found: list[tuple[Path, str, str]], errors: ErrorList) -> list[Page | None]:
+    """read_page for each (path, rel, lang) that discover found."""
+    return [read_page(path, rel, lang, errors) for path, rel, lang in found]
+
+
+def load_pages(config: SiteConfig, include_drafts: bool,
+               read: Callable[[list[tuple[Path, str, str]], ErrorList], list[Page | None]] = read_pages) -> list[Page]:
+    """Every page of every language, validated one by one; raises BuildError listing all problems.
+
+    `read` reads the files as read_pages does (the build cache passes one that remembers).
+    """
     errors = ErrorList(config.root)
-    pages = []
-    for path, rel, lang in discover(config, errors):
-        page = read_page(path, rel, lang, errors)
-        if page is not None and (include_drafts or not page.meta.draft):
-            pages.append(page)
+    pages = [page for page in read(discover(config, errors), errors) if page is not None and (include_drafts or not page.meta.draft)]
     errors.raise_if_any()
     return pages

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -42,8 +43,13 @@ class LocaleFormat:
 
     def language_name(self, code: str) -> str:
         """A language's name in that language, from CLDR: 'Deutsch', 'English'."""
-        name = Locale.parse(code).get_display_name(code) or code
-        return name[:1].upper() + name[1:]
+        return _language_name(code)
+
+
+@functools.lru_cache(maxsize=None)
+def _language_name(code: str) -> str:
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
 
 
 def catalog_path(root: Path, lang: str) -> Path:
@@ -81,9 +87,19 @@ def used_messages(root: Path) -> dict[str, tuple[str, int]]:
 
 def load_translations(root: Path, codes: tuple[str, ...]) -> dict[str, Translations]:
     """Read each language's .po catalog; every used string must be translated, none fuzzy."""
+    return translations_from(compile_catalogs(root, codes))
+
+
+def translations_from(compiled: dict[str, bytes]) -> dict[str, Translations]:
+    """Translations from compiled (.mo) catalogs, by language."""
+    return {lang: Translations(fp=BytesIO(data)) for lang, data in compiled.items()}
+
+
+def compile_catalogs(root: Path, codes: tuple[str, ...]) -> dict[str, bytes]:
+    """Each language's .po catalog, checked and compiled to .mo bytes; raises BuildError on any gap."""
     errors = ErrorList(root)
     used = used_messages(root)
-    result: dict[str, Translations] = {}
+    result: dict[str, bytes] = {}
     for lang in codes:
         path = catalog_path(root, lang)
         if not path.is_file():
@@ -107,7 +123,6 @@ def load_translations(root: Path, codes: tuple[str, ...]) -> dict[str, Translati
                 errors.add(path, message.lineno or 1, f"'{message.id}': {problem}")
         buffer = BytesIO()
         write_mo(buffer, catalog)
-        buffer.seek(0)
-        result[lang] = Translations(fp=buffer)
+        result[lang] = buffer.getvalue()
     errors.raise_if_any()
     return result

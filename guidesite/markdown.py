@@ -1,7 +1,10 @@
 """Markdown to HTML with markdown-it-py: our plugins, link resolution and source lines.
 
-Parsing and rendering are two steps because an internal link can only be checked once
-every page's headings are known: `parse` runs per page, `render` after all are parsed.
+`parse` reports what is wrong in a page by itself; `render` resolves its links and
+renders it. A link to another page's heading can only be checked once every page is
+known, so `render` returns it as a NeededId for the render step to check at the end.
+markdown-it is imported when the first Markdown instance is made: a rebuild that renders
+no page does not load it.
 """
 from __future__ import annotations
 
@@ -9,16 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.container import container_plugin
-from mdit_py_plugins.footnote import footnote_plugin
+from typing import TYPE_CHECKING, Any
 
 from .slugs import slugify
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
 
 QUOTES = {"de": "„“‚‘", "en": "“”‘’"}
 CALLOUTS = ("note", "warning")
@@ -57,6 +58,19 @@ class Resolved:
 
     url: str | None = None
     problem: str | None = None
+    # A link into another page's heading: (content path, id). Whether that page has the id
+    # is known only once every page is rendered, so the render step checks it afterwards.
+    needs_id: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class NeededId:
+    """A link to a heading of another page, to check once all pages are known."""
+
+    line: int  # 1-based line in the Markdown body
+    href: str
+    target: str  # content path of the linked page
+    id: str
 
 
 @dataclass
@@ -70,6 +84,7 @@ class RenderContext:
     publisher_html: str
     citations: list[str] = field(default_factory=list)  # keys, in order of first citation
     problems: list[Problem] = field(default_factory=list)
+    needed_ids: list[NeededId] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -77,14 +92,14 @@ class RenderedMarkdown:
     html: str
     citations: list[str]
     problems: list[Problem]
+    needed_ids: tuple[NeededId, ...] = ()
 
 
-def _line_of(token: Token, inline: Token | None = None, children_before: list[Token] | None = None) -> int:
-    base = (inline or token).map
-    line = (base[0] + 1) if base else 1
-    if children_before:
-        line += sum(1 for t in children_before if t.type in ("softbreak", "hardbreak"))
-    return line
+_LINE_BREAKS = ("softbreak", "hardbreak")
+
+
+def _line_of(token: Token) -> int:
+    return (token.map[0] + 1) if token.map else 1
 
 
 def _pin_heading_ids(state: Any) -> None:
@@ -126,6 +141,11 @@ class Markdown:
 
     def __init__(self, lang: str):
         self.lang = lang
+        from markdown_it import MarkdownIt
+        from mdit_py_plugins.anchors import anchors_plugin
+        from mdit_py_plugins.container import container_plugin
+        from mdit_py_plugins.footnote import footnote_plugin
+
         md = MarkdownIt(
             "commonmark",
             # Raw HTML is parsed (not passed through) so that we can report it as an error.
@@ -169,13 +189,14 @@ class Markdown:
             elif token.type == "container_care_open":
                 problems.extend(self._check_care_card(tokens, i))
             elif token.type == "inline":
-                before: list[Token] = []
+                line = _line_of(token)
                 for child in token.children or []:
-                    if child.type == "html_inline":
-                        problems.append(Problem(_line_of(child, token, before), f"raw HTML is not allowed: {child.content[:40]}"))
+                    if child.type in _LINE_BREAKS:
+                        line += 1
+                    elif child.type == "html_inline":
+                        problems.append(Problem(line, f"raw HTML is not allowed: {child.content[:40]}"))
                     elif child.type == "image" and not child.children:
-                        problems.append(Problem(_line_of(child, token, before), "an image needs a description (alt text): ![what it shows](…)"))
-                    before.append(child)
+                        problems.append(Problem(line, "an image needs a description (alt text): ![what it shows](…)"))
         return ParsedMarkdown(tokens, env, headings, problems)
 
     def _check_care_card(self, tokens: list[Token], start: int) -> list[Problem]:
@@ -210,15 +231,17 @@ class Markdown:
         """Resolve links, images and citations, then render; problems carry body lines."""
         env = dict(parsed.env)
         env["ctx"] = ctx
-        for token in parsed.tokens:
+        for i, token in enumerate(parsed.tokens):
             if token.type == "heading_open":
-                self._check_care_heading(parsed.tokens, token, ctx)
+                self._check_care_heading(parsed.tokens, i, ctx)
             if token.type != "inline":
                 continue
-            before: list[Token] = []
+            # Counting line breaks as they pass keeps this linear in a paragraph's length.
+            line = _line_of(token)
             for child in token.children or []:
-                line = _line_of(child, token, before)
-                if child.type == "link_open":
+                if child.type in _LINE_BREAKS:
+                    line += 1
+                elif child.type == "link_open":
                     self._resolve_href(child, line, ctx)
                 elif child.type == "image":
                     resolved = ctx.resolve_image(str(child.attrGet("src")))
@@ -231,15 +254,15 @@ class Markdown:
                             ctx.problems.append(Problem(line, f"unknown source [@{key}]: add it to content/sources.yaml"))
                         elif key not in ctx.citations:
                             ctx.citations.append(key)
-                before.append(child)
         html = self.md.renderer.render(parsed.tokens, self.md.options, env)
-        return RenderedMarkdown(html, list(ctx.citations), list(ctx.problems))
+        return RenderedMarkdown(html, list(ctx.citations), list(ctx.problems), tuple(ctx.needed_ids))
 
-    def _check_care_heading(self, tokens: list[Token], heading: Token, ctx: RenderContext) -> None:
+    def _check_care_heading(self, tokens: list[Token], index: int, ctx: RenderContext) -> None:
+        heading = tokens[index]
         level = heading.meta.get("care_level")
         if not level:
             return
-        inline = tokens[tokens.index(heading) + 1]
+        inline = tokens[index + 1]
         ending = ctx.gettext("if:")
         if not inline.content.rstrip().endswith(ending):
             ctx.problems.append(Problem(_line_of(heading), f"a care card's heading ends with '{ending}'"))
@@ -260,6 +283,8 @@ class Markdown:
         resolved = ctx.resolve_link(href)
         if resolved.problem:
             ctx.problems.append(Problem(line, resolved.problem))
+        if resolved.needs_id:
+            ctx.needed_ids.append(NeededId(line, href, *resolved.needs_id))
         token.attrSet("href", resolved.url or "#")
 
     def _install_renderers(self, md: MarkdownIt) -> None:

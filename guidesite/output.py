@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .assets import AssetMap
@@ -84,16 +85,155 @@ def _write_and_swap(out_dir: Path, files: dict[str, bytes], assets: AssetMap) ->
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(asset.data)
         os.chmod(staging, 0o755)
-        if out_dir.exists() and _exchange(staging, out_dir):
-            shutil.rmtree(staging)  # now holds the previous site
-            return
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir.parent))
-            os.replace(out_dir, old / "site")
-            os.replace(staging, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, out_dir)
+        previous = _swap(staging, out_dir)
+        if previous is not None:
+            shutil.rmtree(previous)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _swap(staging: Path, out_dir: Path) -> Path | None:
+    """Put the complete staging folder in out_dir's place in one step.
+
+    Returns the folder that now holds the previous site (None if there was none); the
+    caller removes it or keeps it.
+    """
+    if out_dir.exists() and _exchange(staging, out_dir):
+        return staging
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir.parent))
+        os.replace(out_dir, old / "site")
+        os.replace(staging, out_dir)
+        return old
+    os.replace(staging, out_dir)
+    return None
+
+
+def write_linked_site(out_dir: Path, files: dict[str, tuple[str, int]], kept: Path, same_as_last: bool) -> set[int]:
+    """Like write_site, for files that exist already: each is hard-linked (path, inode) into place.
+
+    The staging folder is the site before the current one, kept at `kept`: only the files
+    that differ from it are replaced, and afterwards the replaced site is kept there in
+    turn. The swap is the same, so out_dir is always the complete old or new site. When
+    the files are those written last time (`same_as_last`) and out_dir still holds exactly
+    them, nothing is written. Returns the inodes whose number of links changed.
+    """
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _one_writer(out_dir.parent):
+        if same_as_last and _holds_exactly(out_dir, files):
+            return set()
+        clean_leftovers(out_dir)
+        staging = out_dir.parent / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            os.rename(kept, staging)  # a crash from here on leaves a leftover, cleaned next time
+        except OSError:
+            staging.mkdir()
+        try:
+            touched = _sync(staging, files)
+            os.chmod(staging, 0o755)
+            previous = _swap(staging, out_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        if previous is None:
+            # A first build: the next one needs a staging folder all the same, so make it
+            # now, as a copy of this site in links, rather than while an editor waits.
+            shutil.rmtree(kept, ignore_errors=True)
+            kept.mkdir()
+            touched |= _sync(kept, files)
+        else:
+            try:
+                os.rename(previous, kept)
+            except OSError:  # another file system: nothing to keep
+                shutil.rmtree(previous, ignore_errors=True)
+    return touched
+
+
+def _holds_exactly(folder: Path, files: dict[str, tuple[str, int]]) -> bool:
+    """Whether folder holds these files (by inode) and nothing else."""
+    count = 0
+
+    def walk(path: str, prefix: str) -> bool:
+        nonlocal count
+        with os.scandir(path) as entries:
+            for item in entries:
+                rel = prefix + item.name
+                if item.is_dir(follow_symlinks=False):
+                    if not walk(item.path, rel + "/"):
+                        return False
+                elif rel in files and item.inode() == files[rel][1] and not item.is_symlink():
+                    count += 1
+                else:
+                    return False
+        return True
+
+    return folder.is_dir() and walk(str(folder), "") and count == len(files)
+
+
+def _sync(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
+    """Make folder hold exactly `files`, keeping each file that is already the right inode.
+
+    Returns the inodes of the files linked or unlinked.
+    """
+    wanted_dirs = {""}
+    for rel in files:
+        parent = rel.rpartition("/")[0]
+        while parent not in wanted_dirs:
+            wanted_dirs.add(parent)
+            parent = parent.rpartition("/")[0]
+    present: set[str] = set()
+    touched: set[int] = set()
+
+    def walk(path: Path, prefix: str) -> None:
+        with os.scandir(path) as entries:
+            for item in entries:
+                rel = prefix + item.name
+                if item.is_dir(follow_symlinks=False):
+                    if rel in wanted_dirs:
+                        walk(Path(item.path), rel + "/")
+                    else:
+                        touched.update(e.inode() for e in _files_below(item.path))
+                        shutil.rmtree(item.path)
+                elif rel in files and item.inode() == files[rel][1] and not item.is_symlink():
+                    present.add(rel)
+                else:
+                    touched.add(item.inode())
+                    os.unlink(item.path)
+
+    walk(folder, "")
+    missing = sorted(files.keys() - present)
+    touched.update(files[rel][1] for rel in missing)
+    # Making folders and links is waiting on the file system: threads overlap the waits.
+    chunks = [missing[i :: _LINKERS] for i in range(_LINKERS)] if len(missing) > 200 else [missing]
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        list(pool.map(lambda chunk: _link(folder, chunk, files), chunks))
+    return touched
+
+
+_LINKERS = 4
+
+
+def _link(folder: Path, rels: list[str], files: dict[str, tuple[str, int]]) -> None:
+    made = {""}
+    for rel in rels:
+        parent = rel.rpartition("/")[0]
+        if parent not in made:
+            os.makedirs(folder / parent, exist_ok=True)
+            made.add(parent)
+        source = files[rel][0]
+        try:
+            os.link(source, folder / rel)
+        except OSError:  # no hard links here (another file system): a copy does the same
+            shutil.copyfile(source, folder / rel)
+
+
+def _files_below(path: str) -> Iterator[os.DirEntry[str]]:
+    with os.scandir(path) as entries:
+        for item in entries:
+            if item.is_dir(follow_symlinks=False):
+                yield from _files_below(item.path)
+            else:
+                yield item

@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assets import collect_assets
-from .bibliography import load_bibliography
-from .bodies import render_bodies
-from .checks import check_disclaimers, check_links, check_third_party
+from .assets import AssetMap, collect_assets
+from .bibliography import BIBLIOGRAPHY_FILE, Source, load_bibliography
+from .cache import BuildCache, SiteFiles, files_digest, inputs_digest
+from .checks import check_asset_loads, own_host
 from .config import load_config
 from .content import load_pages
 from .errors import ErrorList
-from .i18n import load_translations
+from .i18n import compile_catalogs, translations_from
 from .output import write_site
-from .site import assemble
-from .templates import render_site
+from .render import check_site_links, render_pages
+from .site import Site, assemble
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,14 @@ class BuildOptions:
     out_dir: Path
     drafts: bool = False
     write: bool = True  # False for `check`: everything but writing
+    cache: bool = True  # False: neither use nor update the build cache (.cache/guidesite/)
     today: dt.date = field(default_factory=dt.date.today)
 
 
 @dataclass(frozen=True)
 class BuildResult:
     pages: dict[str, int]  # language -> number of pages
-    files: dict[str, bytes]
+    files: Mapping[str, bytes]
     warnings: list[str]
     seconds: float
 
@@ -39,28 +41,47 @@ class BuildResult:
 def build(options: BuildOptions) -> BuildResult:
     """Run the whole pipeline; raises BuildError with every problem found, writing nothing then."""
     started = time.perf_counter()
-    config = load_config(options.root)
-    pages = load_pages(config, include_drafts=options.drafts)
-    site = assemble(config, pages)
-    translations = load_translations(options.root, config.codes)
-    sources = load_bibliography(options.root)
-    assets = collect_assets(options.root, config.base_path)
-    bodies = render_bodies(site, translations, assets, sources)
-    rendered = render_site(site, bodies, translations, assets)
+    root = options.root
+    cache = BuildCache(root, enabled=options.cache)
+    with cache.opened():
+        config = load_config(root)
+        pages = load_pages(config, include_drafts=options.drafts, read=cache.read_pages)
+        site = assemble(config, pages)
+        catalogs = files_digest([root / "templates", root / "translations"], root)
+        translations = translations_from(cache.memo("catalogs", catalogs, lambda: compile_catalogs(root, config.codes)))
+        bibliography = files_digest([root / BIBLIOGRAPHY_FILE], root)
+        sources = cache.memo("bibliography", bibliography, lambda: load_bibliography(root))
+        assets = collect_assets(root, config.base_path)
+        cache.use_inputs(inputs_digest(root, assets, options.drafts))
+        rendered = render_pages(site, translations, assets, sources, cache)
 
-    errors = ErrorList(options.root)
-    check_disclaimers(rendered.files, rendered.disclaimers, errors)
-    check_links(rendered.files, {a.output for a in assets.assets.values()}, config.base_path, errors)
-    check_third_party(rendered.files, assets, config.base_url, errors)
-    errors.raise_if_any()
+        errors = ErrorList(root)
+        check_site_links(site, rendered, set(rendered.files) | {a.output for a in assets.assets.values()}, cache, errors)
+        check_asset_loads(assets, own_host(config.base_url), errors)
+        errors.raise_if_any()
+        warnings = _warnings(site, sources, rendered.cited, options.today)
+        if options.write:
+            _write(options.out_dir, rendered.files, assets, cache)
+        cache.forget_unused({e.page.rel for e in site.entries})
+    counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
+    return BuildResult(counts, SiteFiles(rendered.files, cache), warnings, time.perf_counter() - started)
 
+
+def _write(out_dir: Path, files: dict[str, bytes | str], assets: AssetMap, cache: BuildCache) -> None:
+    if cache.enabled:
+        cache.write_site(out_dir, {**files, **{a.output: a.data for a in assets.assets.values()}})
+    else:
+        write_site(out_dir, {name: content for name, content in files.items() if isinstance(content, bytes)}, assets)
+
+
+def _warnings(site: Site, sources: dict[str, Source], cited: frozenset[str], today: dt.date) -> list[str]:
+    """What an editor should fix, though the site can be published: gaps, overdue reviews, stale translations."""
     warnings = list(site.warnings)
-    cited = {s.key for body in bodies.values() for s in body.citations}
     warnings += [f"content/sources.yaml:{s.line}: source '{key}' is cited by no page" for key, s in sources.items() if key not in cited]
     warnings += [
         f"content/{e.page.rel}:{e.page.key_lines.get('next_review', 1)}: review was due on {e.page.meta.next_review.isoformat()}"
         for e in site.entries
-        if e.page.meta.next_review and e.page.meta.next_review < options.today
+        if e.page.meta.next_review and e.page.meta.next_review < today
     ]
     warnings += [
         f"content/{e.page.rel}:{e.page.key_lines['translation_of']}: translated from content/{source.page.rel}, "
@@ -73,7 +94,4 @@ def build(options: BuildOptions) -> BuildResult:
         for e in site.entries
         if e.page.meta.translation_of and e.page.meta.translation_of.source not in site.by_rel
     ]
-    if options.write:
-        write_site(options.out_dir, rendered.files, assets)
-    counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
-    return BuildResult(counts, rendered.files, warnings, time.perf_counter() - started)
+    return warnings

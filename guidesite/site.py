@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape as xml_escape
 
 from .config import SiteConfig
 from .content import CONTENT_DIR, Page
@@ -128,6 +127,11 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
     return site
 
 
+def xml_escape(text: str) -> str:
+    """&, < and > as entities (xml.sax.saxutils.escape, without importing urllib.request with it)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def sitemap_xml(site: Site) -> str:
     """sitemap.xml with every page and its language alternates (xhtml:link)."""
     lines = [
@@ -139,9 +143,10 @@ def sitemap_xml(site: Site) -> str:
         reviewed = entry.page.meta.last_reviewed or entry.page.meta.published
         if reviewed:
             lines.append(f"    <lastmod>{reviewed.isoformat()}</lastmod>")
-        for other in site.translations(entry):
+        translations = site.translations(entry)
+        for other in translations:
             lines.append(f'    <xhtml:link rel="alternate" hreflang="{other.lang}" href="{xml_escape(site.url(other))}"/>')
-        if len(site.translations(entry)) > 1:
+        if len(translations) > 1:
             default = site.by_key.get((site.config.default_language, entry.key), entry)
             lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(site.url(default))}"/>')
         lines.append("  </url>")

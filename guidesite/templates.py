@@ -1,14 +1,15 @@
 """Rendering pages through the Jinja templates: one environment per language, plain data in."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from babel.support import Translations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
 
 from .assets import AssetMap
 from .bodies import Body
@@ -21,17 +22,12 @@ TEMPLATES_DIR = "templates"
 TOC_MIN_HEADINGS = 3
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """The files of the site: relative path in site/ -> content."""
-
-    files: dict[str, bytes]
-    disclaimers: dict[str, str]  # language -> the disclaimer HTML every page must contain
-
-
-def make_environment(root: Path, lang: str, translations: Translations, assets: AssetMap, site: Site) -> Environment:
+def make_environment(root: Path, lang: str, translations: Translations, assets: AssetMap, site: Site,
+                     bytecode_cache: BytecodeCache | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(root / TEMPLATES_DIR),
+        bytecode_cache=bytecode_cache,
+        auto_reload=False,  # one build, one version of the templates: no stat per include
         autoescape=select_autoescape(["html", "xml"]),
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -161,44 +157,67 @@ def _json_ld(site: Site, entry: Entry, body: Body) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_site(site: Site, bodies: dict[str, Body], translations: dict[str, Translations], assets: AssetMap) -> Rendered:
-    """Render every page, the per-language 404 pages, the root chooser, sitemap and robots.txt."""
-    root = site.config.root
+class Templates:
+    """The Jinja environments, one per language, made once per build and used for every page."""
+
+    def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap,
+                 bytecode_cache: BytecodeCache | None = None):
+        self.site, self.translations, self.assets = site, translations, assets
+        root = site.config.root
+        with _template_errors(root):
+            self.envs = {code: make_environment(root, code, translations[code], assets, site, bytecode_cache) for code in site.config.codes}
+            # language -> the disclaimer HTML every page must contain
+            self.disclaimers = {
+                code: env.get_template("partials/disclaimer.html").render(site=_site_context(site, code))
+                for code, env in self.envs.items()
+            }
+
+    def page(self, entry: Entry, body: Body, site: Site | None = None) -> str:
+        """One page's HTML; a template error is a BuildError naming the template and line.
+
+        `site` is the site as this page may see it (see BodyRenderer.render).
+        """
+        env = self.envs[entry.lang]
+        context = page_context(site or self.site, entry, body, env.globals["fmt"], self.translations[entry.lang].gettext)
+        with _template_errors(self.site.config.root):
+            return env.get_template(f"{entry.page.meta.layout}.html").render(context)
+
+    def extras(self, site: Site | None = None) -> dict[str, bytes]:
+        """The files no page's source makes: 404 pages, the root chooser, sitemap, robots.txt, manifests."""
+        site, envs = site or self.site, self.envs
+        files: dict[str, bytes] = {}
+        with _template_errors(site.config.root):
+            for code, env in envs.items():
+                context = _special_context(site, code, env.globals["fmt"])
+                files[f"{code}/404.html"] = env.get_template("404.html").render(context).encode("utf-8")
+            default_env = envs[site.config.default_language]
+            languages = [
+                {"lang": code, "name": envs[code].globals["fmt"].language_name(code), "path": site.home(code).path,
+                 "title": site.config.language(code).title}
+                for code in site.config.codes
+            ]
+            chooser = {"languages": languages, "site": _site_context(site, site.config.default_language)}
+            files["index.html"] = default_env.get_template("chooser.html").render(chooser).encode("utf-8")
+            root_404 = dict(_special_context(site, site.config.default_language, default_env.globals["fmt"]), languages=languages)
+            files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
+        files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
+        files["robots.txt"] = robots_txt(site).encode("utf-8")
+        files.update(web_manifests(site, self.assets, self.translations))
+        return files
+
+
+@contextlib.contextmanager
+def _template_errors(root: Path) -> Iterator[None]:
+    """Turn a Jinja error into a BuildError with the template's file and line."""
     errors = ErrorList(root)
-    files: dict[str, bytes] = {}
-    disclaimers: dict[str, str] = {}
     try:
-        envs = {code: make_environment(root, code, translations[code], assets, site) for code in site.config.codes}
-        for code, env in envs.items():
-            disclaimers[code] = env.get_template("partials/disclaimer.html").render(site=_site_context(site, code))
-        for entry in site.entries:
-            env = envs[entry.lang]
-            template = env.get_template(f"{entry.page.meta.layout}.html")
-            context = page_context(site, entry, bodies[entry.page.rel], env.globals["fmt"], translations[entry.lang].gettext)
-            files[entry.output] = template.render(context).encode("utf-8")
-        for code, env in envs.items():
-            context = _special_context(site, code, env.globals["fmt"])
-            files[f"{code}/404.html"] = env.get_template("404.html").render(context).encode("utf-8")
-        default_env = envs[site.config.default_language]
-        languages = [
-            {"lang": code, "name": envs[code].globals["fmt"].language_name(code), "path": site.home(code).path,
-             "title": site.config.language(code).title}
-            for code in site.config.codes
-        ]
-        chooser = {"languages": languages, "site": _site_context(site, site.config.default_language)}
-        files["index.html"] = default_env.get_template("chooser.html").render(chooser).encode("utf-8")
-        root_404 = dict(_special_context(site, site.config.default_language, default_env.globals["fmt"]), languages=languages)
-        files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
+        yield
     except TemplateSyntaxError as exc:
         errors.add(Path(exc.filename or root / TEMPLATES_DIR / str(exc.name)), exc.lineno, f"template error: {exc.message}")
     except TemplateError as exc:
         line, name = _template_location(exc)
         errors.add(root / TEMPLATES_DIR / name, line, f"template error: {exc}")
     errors.raise_if_any()
-    files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
-    files["robots.txt"] = robots_txt(site).encode("utf-8")
-    files.update(web_manifests(site, assets, translations))
-    return Rendered(files, disclaimers)
 
 
 def _special_context(site: Site, lang: str, fmt: LocaleFormat) -> dict[str, Any]:

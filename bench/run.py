@@ -1,0 +1,177 @@
+"""Benchmark: build a generated corpus cold and warm, and compare with the floor.
+
+    .venv/bin/python bench/run.py --n 2500            # one size
+    .venv/bin/python bench/run.py --n 100 1000 2500   # the table for the README
+
+For each size it builds the generated project (bench/corpus.py) in a fresh subprocess:
+cold (no cache, no site), warm with nothing changed, and warm after editing one article;
+then the floor (bench/floor.py) for the same pages. Each figure is the median of
+--repeat runs. Wall time includes interpreter start-up; CPU time and peak memory
+(the largest resident set of the build or any of its worker processes) come from
+getrusage(RUSAGE_CHILDREN) in a small wrapper process, so every run is measured alone.
+Last, the real guide's cold build (a copy of this repository's sources, empty cache).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import corpus  # noqa: E402
+
+PYTHON = sys.executable
+BUILD = [PYTHON, str(REPO / "build.py")]
+GUIDE_PARTS = ("site.yaml", "babel.cfg", "content", "templates", "assets", "translations", "guidesite")
+
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+wall = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+                  "rc": done.returncode, "out": done.stdout[-500:], "err": done.stderr[-3000:]}))
+"""
+
+
+def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
+    """Run cmd in its own measuring process: wall s, CPU s (with children), peak RSS MB."""
+    done = subprocess.run([PYTHON, "-c", _MEASURE, *cmd], cwd=cwd, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["rc"] != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{result['out']}\n{result['err']}")
+    return result
+
+
+def _stamp() -> str:
+    """Changes when the generator or anything it copies changes: then the corpus is rewritten."""
+    digest = hashlib.sha256((BENCH / "corpus.py").read_bytes())
+    for part in corpus.COPIED:
+        path = REPO / part
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                digest.update(file.relative_to(REPO).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare(n: int, folder: Path) -> Path:
+    root = folder / f"n{n}"
+    stamp = root / ".stamp"
+    if not (stamp.is_file() and stamp.read_text() == _stamp()):
+        print(f"generating {n} articles per language into {root} …", file=sys.stderr)
+        corpus.generate(root, n)
+        stamp.write_text(_stamp())
+    return root
+
+
+def _clean(root: Path, *names: str) -> None:
+    for name in names:
+        shutil.rmtree(root / name, ignore_errors=True)
+    for leftover in root.glob(".site-staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _pages(root: Path) -> int:
+    return sum(1 for p in (root / "content").rglob("*.md") if not p.name.startswith("_"))
+
+
+def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]:
+    root = prepare(n, folder)
+    article = corpus.article_path(root, n, 0)
+    original = article.read_bytes()
+    build = [*BUILD, "--root", str(root), "--out", str(root / "site")]
+    runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": [], "warm_edit": [], "floor": []}
+    try:
+        for r in range(repeat):
+            _clean(root, ".cache", "site")
+            runs["cold"].append(measure(build, root))
+            runs["warm"].append(measure(build, root))
+            article.write_bytes(original + f"\nEdited for run {r}.\n".encode())
+            runs["warm_edit"].append(measure(build, root))
+            _clean(root, "floor-out")
+            runs["floor"].append(measure([PYTHON, str(BENCH / "floor.py"), "--root", str(root), "--out", str(root / "floor-out")], root))
+            _clean(root, "floor-out")
+    finally:
+        article.write_bytes(original)
+    pages = _pages(root)
+    result = {}
+    for name, values in runs.items():
+        wall = statistics.median(v["wall"] for v in values)
+        result[name] = {
+            "wall": wall,
+            "cpu": statistics.median(v["cpu"] for v in values),
+            "rss_mb": statistics.median(v["rss_mb"] for v in values),
+            "pages_per_s": pages / wall,
+            "pages": pages,
+        }
+    return result
+
+
+def bench_guide(repeat: int) -> dict[str, float]:
+    """The real guide, cold: a copy of the sources with no cache, built by build.py."""
+    walls, cpus, rss = [], [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "guide"
+            copy.mkdir()
+            for part in GUIDE_PARTS:
+                src = REPO / part
+                if src.is_dir():
+                    shutil.copytree(src, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy2(src, copy / part)
+            m = measure([*BUILD, "--root", str(copy), "--out", str(copy / "site")], copy)
+            walls.append(m["wall"])
+            cpus.append(m["cpu"])
+            rss.append(m["rss_mb"])
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "rss_mb": statistics.median(rss)}
+
+
+def _row(label: str, m: dict[str, float], floor: float | None = None) -> str:
+    ratio = f"{m['wall'] / floor:.2f}" if floor else ""
+    return f"| {label} | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss_mb']:.0f} | {m['pages_per_s']:.0f} | {ratio} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the generator against the floor on a generated corpus.")
+    parser.add_argument("--n", type=int, nargs="+", default=[2500], help="articles per language (default 2500)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
+    parser.add_argument("--dir", type=Path, default=BENCH / "corpus", help="where the corpora are generated")
+    parser.add_argument("--no-guide", action="store_true", help="skip the real guide's cold build")
+    args = parser.parse_args(argv)
+
+    load = os.getloadavg()
+    print(f"cores: {os.cpu_count()}, load before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, median of {args.repeat}")
+    for n in args.n:
+        result = bench_size(n, args.dir, args.repeat)
+        floor = result["floor"]["wall"]
+        print(f"\nN = {n} articles per language, {result['cold']['pages']} pages")
+        print("| run | wall s | CPU s | peak MB | pages/s | build/floor |")
+        print("|---|---:|---:|---:|---:|---:|")
+        print(_row("cold", result["cold"], floor))
+        print(_row("warm, nothing changed", result["warm"], floor))
+        print(_row("warm, one article edited", result["warm_edit"], floor))
+        print(_row("floor (2 processes)", result["floor"]))
+        sys.stdout.flush()
+    if not args.no_guide:
+        guide = bench_guide(args.repeat)
+        print(f"\nreal guide, cold, with interpreter start-up: {guide['wall']:.2f} s wall, "
+              f"{guide['cpu']:.2f} s CPU, {guide['rss_mb']:.0f} MB peak")
+    load = os.getloadavg()
+    print(f"\nload after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

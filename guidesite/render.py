@@ -1,0 +1,245 @@
+"""The render step: each page's Markdown body, its template and the checks on the page alone.
+
+Pages are rendered in worker processes (guidesite/parallel.py), each of which has the
+site, the Markdown and the Jinja environments from the start and sends back plain data.
+A page whose fingerprint the build cache knows is not rendered at all: its HTML from the
+previous build is the same (see guidesite/cache.py). The link checks that need every page
+run afterwards, over what each page's scan found.
+"""
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from babel.support import Translations
+
+from .assets import AssetMap
+from .bibliography import Source
+from .bodies import BodyRenderer
+from .cache import BuildCache, Dependencies, StoredPage, facts_digest, recording_site, sha256
+from .checks import PageScan, check_disclaimer, check_links, check_loads, own_host, scan_page
+from .content import CONTENT_DIR
+from .errors import BuildError, ContentError, ErrorList
+from .markdown import NeededId
+from .parallel import map_in_workers
+from .site import Entry, Site
+from .templates import Templates
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What the site-wide checks need to know about one built page."""
+
+    heading_ids: frozenset[str]  # for links from other pages' bodies to this one's headings
+    needed_ids: tuple[NeededId, ...]  # this body's links to other pages' headings
+    scan: PageScan
+
+
+@dataclass(frozen=True)
+class RenderedSite:
+    """Every file of the site, and what the checks and warnings need from the pages."""
+
+    files: dict[str, bytes | str]  # path in site/ -> its bytes, or the digest of its cache object
+    cited: frozenset[str]  # keys of the sources some page cites
+    pages: dict[str, StoredPage]  # by content path
+    fresh: frozenset[str]  # content paths of the pages rendered in this build
+    extra_scans: dict[str, PageScan]  # the HTML files without a source page, by path in site/
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A worker's answer for one page: how it is stored (with its bytes without a cache), or its problems."""
+
+    rel: str
+    heading_ids: frozenset[str]
+    needed_ids: tuple[NeededId, ...]
+    problems: tuple[ContentError, ...] = ()
+    stored: StoredPage | None = None
+    facts: bytes = b""  # pickled PageFacts of a stored page
+    stamp: tuple[int, int, int] | None = None
+    data: bytes | None = None
+
+
+class _Job:
+    """Everything a worker needs to render a page, set up once before the workers start."""
+
+    def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap,
+                 sources: dict[str, Source], cache: BuildCache):
+        self.site, self.cache, self.inputs = site, cache, cache.inputs
+        self.templates = Templates(site, translations, assets, cache.jinja_bytecode())
+        self.bodies = BodyRenderer(site, translations, assets, sources)
+        self.dependencies = Dependencies(site, cache)
+        self.host = own_host(site.config.base_url)
+
+    def check(self, output: str, text: str, errors: ErrorList) -> PageScan:
+        """The checks on one page alone; returns its scan for the link check."""
+        scan = scan_page(text)
+        check_disclaimer(output, text, self.templates.disclaimers, errors)
+        check_loads(output, scan, self.host, errors)
+        return scan
+
+    def render(self, index: int) -> _Outcome:
+        entry = self.site.entries[index]
+        rel = entry.page.rel
+        errors = ErrorList(self.site.config.root)
+        # Body and template see the site through a view that records every lookup, so the
+        # page's fingerprint covers each other page they looked at.
+        deps: set[str] = set()
+        rendered = self.bodies.render(entry, recording_site(self.site, deps, links_only=True))
+        heading_ids = frozenset(h.id for h in rendered.body.headings)
+        failed = _Outcome(rel, heading_ids, rendered.needed_ids)  # with the problems added below
+        for line, message in rendered.problems:
+            errors.add(self.site.config.root / CONTENT_DIR / rel, line, message)
+        if errors.items:
+            return replace(failed, problems=tuple(errors.items))
+        try:
+            text = self.templates.page(entry, rendered.body, recording_site(self.site, deps))
+        except BuildError as exc:
+            return replace(failed, problems=tuple(exc.errors))
+        scan = self.check(entry.output, text, errors)
+        if errors.items:
+            return replace(failed, problems=tuple(errors.items))
+        data = text.encode("utf-8")
+        # The URLs a page loads matter to check_loads alone, which is done.
+        facts = pickle.dumps(PageFacts(heading_ids, rendered.needed_ids, replace(scan, loads=())), pickle.HIGHEST_PROTOCOL)
+        ordered = tuple(sorted(deps))
+        digest, stamp = self.cache.put_object(data) if self.cache.enabled else (sha256(data), None)
+        stored = StoredPage(
+            source=self.cache.source_digest(rel),
+            fingerprint=self.dependencies.fingerprint(entry, ordered, self.inputs),
+            deps=ordered,
+            html=digest,
+            citations=tuple(s.key for s in rendered.body.citations),
+            ids=_ids_digest(heading_ids, scan.ids),
+            facts=facts_digest(facts),
+        )
+        return replace(failed, stored=stored, facts=facts, stamp=stamp, data=None if self.cache.enabled else data)
+
+
+def _ids_digest(heading_ids: frozenset[str], ids: frozenset[str]) -> str:
+    return sha256("\n".join(sorted(ids) + ["#"] + sorted(heading_ids)).encode())[:16]
+
+
+_job: _Job | None = None
+
+
+def _render_page(index: int) -> _Outcome:
+    assert _job is not None, "set by render_pages before the workers start"
+    return _job.render(index)
+
+
+def render_pages(site: Site, translations: dict[str, Translations], assets: AssetMap,
+                 sources: dict[str, Source], cache: BuildCache) -> RenderedSite:
+    """Render the pages the cache cannot supply, in parallel; raises BuildError with every problem."""
+    global _job
+    _job = job = _Job(site, translations, assets, sources, cache)
+    try:
+        pages: dict[str, StoredPage] = {}
+        todo: list[int] = []
+        for index, entry in enumerate(site.entries):
+            known = cache.stored(entry.page.rel)
+            if known and known.fingerprint == job.dependencies.fingerprint(entry, known.deps, job.inputs):
+                pages[entry.page.rel] = known
+            else:
+                todo.append(index)
+        outcomes = map_in_workers(_render_page, todo)
+    finally:
+        _job = None
+
+    errors = ErrorList(site.config.root)
+    data: dict[str, bytes] = {}
+    for outcome in outcomes:
+        errors.items.extend(outcome.problems)
+        if outcome.stored is not None:
+            pages[outcome.rel] = outcome.stored
+            cache.store(outcome.rel, outcome.stored, outcome.stamp, outcome.facts)
+            if outcome.data is not None:
+                data[outcome.rel] = outcome.data
+    if errors.items:
+        # A page with problems is not stored: its links to other pages' headings are checked
+        # here, so that the editor sees them with the rest.
+        heading_ids = {o.rel: o.heading_ids for o in outcomes}
+        for outcome in outcomes:
+            if outcome.stored is None:
+                _check_needed_ids(site, outcome.rel, outcome.needed_ids,
+                                  lambda rel: heading_ids.get(rel) or _facts(cache, pages[rel]).heading_ids, errors)
+    extras, extra_scans = _extras(job, errors)
+    errors.raise_if_any()
+    files: dict[str, bytes | str] = {
+        e.output: data[e.page.rel] if e.page.rel in data else pages[e.page.rel].html for e in site.entries
+    }
+    files.update(extras)
+    cited = frozenset(key for page in pages.values() for key in page.citations)
+    return RenderedSite(files, cited, pages, frozenset(o.rel for o in outcomes), extra_scans)
+
+
+def _extras(job: _Job, errors: ErrorList) -> tuple[dict[str, bytes | str], dict[str, PageScan]]:
+    """The files without a source page, and the scans of the HTML ones; from the cache if it can."""
+    cache = job.cache
+    known = cache.extras
+    if known and known[0] == job.dependencies.fingerprint(None, known[1], job.inputs) \
+            and all(cache.object_intact(digest) for digest in known[2].values()):
+        return dict(known[2]), pickle.loads(known[3])
+    deps: set[str] = set()
+    extras: dict[str, bytes | str] = dict(job.templates.extras(recording_site(job.site, deps, fronts_only=True)))
+    scans = {name: job.check(name, data.decode("utf-8"), errors) for name, data in extras.items() if name.endswith(".html")}
+    if cache.enabled and not errors.items:
+        extras = {name: cache.put_object(data)[0] for name, data in extras.items()}  # type: ignore[arg-type]
+        ordered = tuple(sorted(deps))
+        cache.extras = (job.dependencies.fingerprint(None, ordered, job.inputs), ordered, dict(extras),
+                        pickle.dumps(scans, pickle.HIGHEST_PROTOCOL))
+    return extras, scans
+
+
+def check_site_links(site: Site, rendered: RenderedSite, existing: set[str], cache: BuildCache, errors: ErrorList) -> None:
+    """Links between pages: the bodies' links to headings, and every href and src in the HTML.
+
+    When no page's ids and no file name changed since the last build whose links passed,
+    a page that passed then with the same HTML passes again: only the others are checked.
+    """
+    pages = rendered.pages
+    outputs = {e.page.rel: e.output for e in site.entries}
+    state = sha256("\n".join([f"{rel} {pages[rel].ids}" for rel in sorted(outputs)] + sorted(existing)).encode())
+    passed = cache.links_passed(state)
+    check = sorted(rel for rel in outputs if passed.get(rel) != pages[rel].html)
+    facts: dict[str, PageFacts] = {}
+
+    def facts_of(rel: str) -> PageFacts:
+        if rel not in facts:
+            facts[rel] = _facts(cache, pages[rel])
+        return facts[rel]
+
+    for rel in check:
+        _check_needed_ids(site, rel, facts_of(rel).needed_ids, lambda target: facts_of(target).heading_ids, errors)
+    rel_of = {output: rel for rel, output in outputs.items()}
+
+    def ids(output: str) -> frozenset[str] | None:
+        if output in rendered.extra_scans:
+            return rendered.extra_scans[output].ids
+        rel = rel_of.get(output)
+        return facts_of(rel).scan.ids if rel else None
+
+    scans = [(outputs[rel], facts_of(rel).scan) for rel in check] + sorted(rendered.extra_scans.items())
+    check_links(scans, ids, existing, site.config.base_path, errors)
+    if not errors.items:
+        cache.set_links_passed(state, {rel: pages[rel].html for rel in outputs})
+
+
+def _facts(cache: BuildCache, page: StoredPage) -> PageFacts:
+    data = cache.facts(page)
+    if data is not None:
+        return pickle.loads(data)
+    # Lost from the cache: what the HTML itself tells (its links are then checked there).
+    scan = scan_page(cache.read_object(page.html).decode("utf-8"))
+    return PageFacts(scan.ids, (), scan)
+
+
+def _check_needed_ids(site: Site, rel: str, links: tuple[NeededId, ...],
+                      heading_ids: Callable[[str], frozenset[str]], errors: ErrorList) -> None:
+    """Report each link from this page's body to a heading id the linked page does not have."""
+    entry = site.by_rel[rel]
+    for link in links:
+        if link.id not in heading_ids(link.target):
+            errors.add(site.config.root / CONTENT_DIR / rel, entry.page.body_line + link.line - 1,
+                       f"link to '{link.href}': content/{link.target} has no heading with id '#{link.id}'")

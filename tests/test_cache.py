@@ -1,0 +1,224 @@
+"""The build cache: a rebuild that reuses it writes exactly what a build without it writes.
+
+Each test builds a small generated guide (bench/corpus.py) with the cache into site/,
+changes something, builds again, and compares every byte with a build of the same
+sources that ignores the cache (--no-cache).
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from guidesite.cache import CACHE_DIR
+from guidesite.pipeline import BuildOptions, build
+
+sys.path.insert(0, str(REPO / "bench"))
+import corpus  # noqa: E402
+
+ARTICLES = 12  # per language: three topics with their own navigation
+
+
+def run_build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), *args],
+                          capture_output=True, text=True, cwd=root)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_same_as_without_cache(root: Path, tmp_path: Path) -> None:
+    """site/ (built with the cache) is byte for byte what a build without the cache writes."""
+    reference = tmp_path / "reference"
+    done = run_build(root, "--no-cache", "--out", str(reference))
+    assert done.returncode == 0, done.stderr
+    assert snapshot(root / "site") == snapshot(reference)
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    root = corpus.generate(tmp_path / "project", ARTICLES)
+    done = run_build(root)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def article(root: Path, i: int, lang: str = "de") -> Path:
+    return corpus.article_path(root, ARTICLES, i, lang)
+
+
+def test_a_rebuild_with_nothing_changed_reuses_every_file(project: Path, tmp_path: Path) -> None:
+    before = inodes(project / "site")
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    assert inodes(project / "site") == before  # the same files, linked again: none rewritten
+    assert_same_as_without_cache(project, tmp_path)
+
+
+def test_editing_one_article_rewrites_only_the_pages_that_show_it(project: Path, tmp_path: Path) -> None:
+    before = inodes(project / "site")
+    page = article(project, 4)
+    page.write_text(page.read_text("utf-8") + "\nEin neuer Absatz am Ende.\n", "utf-8")
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    after = inodes(project / "site")
+    changed = {name for name in after if before.get(name) != after[name]}
+    output = "de/" + page.relative_to(project / "content" / "de").with_suffix("").as_posix() + "/index.html"
+    assert output in changed
+    # Pages linking to it, and the files listing every page, may change; the rest may not.
+    assert len(changed) < len(after) / 4, sorted(changed)
+    assert_same_as_without_cache(project, tmp_path)
+
+
+@pytest.mark.parametrize("edit", ["title", "heading", "template", "catalog", "bibliography", "config"])
+def test_a_rebuild_after_an_edit_equals_a_build_without_cache(project: Path, tmp_path: Path, edit: str) -> None:
+    if edit == "title":  # shown by its neighbours' previous/next links and the topic's children
+        page = article(project, 3)
+        text = page.read_text("utf-8")
+        page.write_text(re.sub(r"^title: .*$", 'title: "Ein ganz neuer Titel"', text, count=1, flags=re.M), "utf-8")
+    elif edit == "heading":  # a new heading id, and its table of contents
+        page = article(project, 5, "en")
+        page.write_text(page.read_text("utf-8").replace("\n## ", "\n## Brand new section\n\nText.\n\n## ", 1), "utf-8")
+    elif edit == "template":
+        footer = project / "templates" / "partials" / "footer.html"
+        footer.write_text(footer.read_text("utf-8").replace("</footer>", "<p>Edited.</p>\n</footer>"), "utf-8")
+    elif edit == "catalog":
+        catalog = project / "translations" / "de" / "LC_MESSAGES" / "messages.po"
+        text = catalog.read_text("utf-8")
+        catalog.write_text(text.replace('msgstr "Auf dieser Seite"', 'msgstr "Inhalt"').replace(
+            'msgstr "Quellen"', 'msgstr "Literatur"'), "utf-8")
+    elif edit == "bibliography":
+        sources = project / "content" / "sources.yaml"
+        sources.write_text(sources.read_text("utf-8").replace("study 1\"", "study one\""), "utf-8")
+    elif edit == "config":
+        config = project / "site.yaml"
+        config.write_text(config.read_text("utf-8").replace("title: Back pain when running", "title: Running without back pain"), "utf-8")
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    assert_same_as_without_cache(project, tmp_path)
+
+
+def test_a_deleted_page_is_gone(project: Path, tmp_path: Path) -> None:
+    extra = project / "content" / "en" / "extra.md"
+    extra.write_text("---\ntitle: Extra\ndescription: An extra page.\nkey: extra\nslug: extra\n---\n\nText.\n", "utf-8")
+    assert run_build(project).returncode == 0
+    assert (project / "site" / "en" / "extra" / "index.html").is_file()
+    extra.unlink()
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    assert not (project / "site" / "en" / "extra").exists()
+    assert_same_as_without_cache(project, tmp_path)
+
+
+def test_a_renamed_page_moves_and_links_to_it_follow(project: Path, tmp_path: Path) -> None:
+    old = article(project, 7)
+    new = old.with_name("umbenannt.md")
+    old.rename(new)
+    text = new.read_text("utf-8")
+    new.write_text(re.sub(r"^slug: (.*)/[^/\n]+$", r"slug: \1/umbenannt", text, count=1, flags=re.M), "utf-8")
+    for page in (project / "content" / "de").rglob("*.md"):
+        page.write_text(page.read_text("utf-8").replace(f"/{old.name}", "/umbenannt.md").replace(f"({old.name}", "(umbenannt.md"), "utf-8")
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    site = snapshot(project / "site")
+    assert any(name.endswith("/umbenannt/index.html") for name in site)
+    assert not any(old.stem in name for name in site)
+    assert_same_as_without_cache(project, tmp_path)
+
+
+def test_a_broken_link_found_in_a_cached_page_is_still_reported(project: Path) -> None:
+    """A page taken from the cache is checked again when the page it links to loses the heading."""
+    target = article(project, 2)
+    linking = article(project, 9)
+    text = linking.read_text("utf-8")
+    linking.write_text(text + f"\n[Ziel]({os.path.relpath(target, linking.parent)}#neu)\n", "utf-8")
+    target.write_text(target.read_text("utf-8") + "\n## Neu {#neu}\n\nText.\n", "utf-8")
+    assert run_build(project).returncode == 0
+    target.write_text(target.read_text("utf-8").replace("## Neu {#neu}", "## Anders {#anders}"), "utf-8")
+    done = run_build(project)
+    assert done.returncode == 1
+    assert "has no heading with id '#neu'" in done.stderr
+    again = run_build(project)  # the failed build cached what it rendered: still reported
+    assert again.returncode == 1 and "has no heading with id '#neu'" in again.stderr
+
+
+def test_the_preview_servers_repeated_builds_are_incremental_and_exact(project: Path, tmp_path: Path) -> None:
+    """pipeline.build() called again in one process, as the preview does on every save."""
+    out = tmp_path / "preview"
+    build(BuildOptions(root=project, out_dir=out, drafts=True))
+    before = inodes(out)
+    page = article(project, 1, "en")
+    page.write_text(page.read_text("utf-8") + "\nOne more sentence.\n", "utf-8")
+    build(BuildOptions(root=project, out_dir=out, drafts=True))
+    after = inodes(out)
+    assert len({name for name in after if before.get(name) != after[name]}) < len(after) / 4
+    full = build(BuildOptions(root=project, out_dir=tmp_path / "full", drafts=True, cache=False))
+    assert snapshot(out) == snapshot(tmp_path / "full") and set(full.files) <= set(snapshot(out))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "flipped"])
+def test_a_damaged_index_is_detected_and_the_cache_rebuilt(project: Path, tmp_path: Path, damage: str) -> None:
+    index = project / CACHE_DIR / "index"
+    data = index.read_bytes()
+    if damage == "truncated":
+        index.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        index.write_bytes(os.urandom(len(data)))
+    elif damage == "empty":
+        index.write_bytes(b"")
+    else:  # one byte changed: the checksum no longer matches
+        middle = len(data) // 2
+        index.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
+    page = article(project, 0)
+    page.write_text(page.read_text("utf-8") + "\nNoch ein Satz.\n", "utf-8")
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    assert_same_as_without_cache(project, tmp_path)
+    before = inodes(project / "site")
+    assert run_build(project).returncode == 0
+    assert inodes(project / "site") == before  # the rebuilt cache works again
+
+
+@pytest.mark.parametrize("damage", ["truncated", "overwritten", "overwritten, time restored", "deleted"])
+def test_a_damaged_page_in_the_cache_is_rendered_again(project: Path, tmp_path: Path, damage: str) -> None:
+    # The site's files are links to the cache's objects: damage one through the site.
+    victim = next(p for p in sorted((project / "site" / "de").rglob("index.html")) if p.parent.parent != project / "site")
+    info = victim.stat()
+    if damage == "truncated":
+        os.truncate(victim, info.st_size // 2)
+    elif damage.startswith("overwritten"):
+        with open(victim, "r+b") as file:  # in place, same size
+            file.write(b"<!-- not the page -->".ljust(64))
+        if damage.endswith("restored"):
+            os.utime(victim, ns=(info.st_atime_ns, info.st_mtime_ns))
+    else:
+        objects = project / CACHE_DIR / "objects"
+        for obj in objects.rglob("*"):
+            if obj.is_file() and obj.stat().st_ino == info.st_ino:
+                obj.unlink()
+        victim.unlink()
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    assert_same_as_without_cache(project, tmp_path)
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path: Path) -> None:
+    root = corpus.generate(tmp_path / "project", 2)
+    done = run_build(root, "--no-cache")
+    assert done.returncode == 0, done.stderr
+    assert not (root / CACHE_DIR).exists()
+    assert run_build(root).returncode == 0
+    index = root / CACHE_DIR / "index"
+    index.write_bytes(b"not an index")
+    assert run_build(root, "--no-cache").returncode == 0
+    assert index.read_bytes() == b"not an index"
