@@ -226,16 +226,13 @@ class BuildCache:
             else:
                 unknown.append((len(pages), path, rel, lang))
                 pages.append(None)
-        for (index, _, rel, _), (page, problems, start) in zip(unknown, map_in_workers(_read_source, unknown)):
+        for (index, _, rel, _), (page, problems, known) in zip(unknown, map_in_workers(_read_source, unknown)):
             errors.items.extend(problems)
             pages[index] = page
             if page is not None:
-                self._fronts[rel] = sha256(repr((rel, page.meta)).encode())[:16]
-                if self.enabled and start is not None:
-                    values = [getattr(page, f.name) for f in fields(Page)]
-                    values[_META], values[_BODY] = tuple(getattr(page.meta, f.name) for f in fields(FrontMatter)), ""
-                    blob = pickle.dumps(values, pickle.HIGHEST_PROTOCOL)
-                    self._index.sources[rel] = (self._source_digests[rel], self._fronts[rel], start, blob)
+                self._fronts[rel] = known[1]
+                if self.enabled and known[2] >= 0:
+                    self._index.sources[rel] = (self._source_digests[rel], *known[1:])
                     self._dirty = True
         return pages
 
@@ -489,17 +486,22 @@ def facts_digest(data: bytes) -> str:
     return sha256(data)[:32]
 
 
-def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], int | None]:
-    """read_page in a worker: the page, its problems, and where its body starts (None: not found)."""
+def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], tuple[str, str, int, bytes]]:
+    """read_page, in a worker: the page, its problems, and its entry for the index's sources
+    (where its body starts is -1 if the body cannot be cut from the file as read_page does)."""
     _, path, rel, lang = item
     errors = ErrorList(path.parents[len(Path(rel).parts)])
     page = read_page(path, rel, lang, errors)
     if page is None:
-        return None, errors.items, None
+        return None, errors.items, ("", "", -1, b"")
     with open(path, "rb") as file:
         text = _normalised(file.read())
     start = len(text) - len(page.body)
-    return page, errors.items, start if text[start:] == page.body else None
+    values = [getattr(page, f.name) for f in fields(Page)]
+    values[_META], values[_BODY] = tuple(getattr(page.meta, f.name) for f in fields(FrontMatter)), ""
+    front = sha256(repr((rel, page.meta)).encode())[:16]
+    known = ("", front, start if text[start:] == page.body else -1, pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
+    return page, errors.items, known
 
 
 def _normalised(data: bytes) -> str:

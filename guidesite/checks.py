@@ -76,18 +76,20 @@ def scan_page(text: str) -> PageScan:
     refs: list[tuple[str, int]] = []
     loads: list[tuple[str, int, str]] = []
     pos, line, counted = 0, 1, 0
-    while (match := _TAG.search(text, pos)) is not None:
+    search, wanted, attributes_of, count = _TAG.search, _WANTED.search, _ATTR.findall, text.count
+    while (match := search(text, pos)) is not None:
         pos = match.end()
         name = match.group(1)
         if name is None:  # a comment
             continue
         tag = name.lower()
         attributes = match.group(2)
-        if attributes and _WANTED.search(attributes):
-            line += text.count("\n", counted, match.start())
-            counted = match.start()
+        if attributes and wanted(attributes):
+            start = match.start()
+            line += count("\n", counted, start)
+            counted = start
             values: dict[str, str] = {}
-            for key, assigned, double, single, bare in _ATTR.findall(attributes):
+            for key, assigned, double, single, bare in attributes_of(attributes):
                 if not assigned:
                     continue
                 value = double or single or bare
@@ -99,12 +101,13 @@ def scan_page(text: str) -> PageScan:
                     ids.add(value)
                 elif (tag, key) in _LINK_ATTRS:
                     refs.append((value, line))
-            _resource_urls(tag, values, line, loads)
+            if tag == "link" or "style" in values or any(n in values for n in _RESOURCE_ATTRS.get(tag, ())):
+                _resource_urls(tag, values, line, loads)
         if tag in _RAW_END:
             end = _RAW_END[tag].search(text, pos)
             stop = end.start() if end else len(text)
             if tag == "style":
-                start = line + text.count("\n", counted, pos)
+                start = line + count("\n", counted, pos)
                 loads += [(url, start + offset, "<style>") for url, offset in _css_urls(text[pos:stop])]
             pos = stop
     return PageScan(frozenset(ids), tuple(refs), tuple(loads))
@@ -156,6 +159,8 @@ def check_links(
         for ref, line in scan.refs:
             if ref in verdicts:
                 problem = verdicts[ref]
+            elif ref.startswith("#") and "%" not in ref:  # the commonest: an id on the page itself
+                problem = None if len(ref) == 1 or ref[1:] in scan.ids else "no element with that id"
             else:
                 problem, everywhere = _link_problem(ref, rel, scan, ids, existing, base_path)
                 if everywhere:

@@ -9,7 +9,6 @@ from pathlib import Path
 from .errors import BuildError
 from .pipeline import BuildOptions, build
 from .scaffold import NEW_LAYOUTS, mark_translated, new_page
-from .serve import serve
 from .status import collect_status, format_status
 
 
@@ -46,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     command = args.command or "build"
     if command == "serve":
+        from .serve import serve  # here, not above: a build need not load the HTTP server
+
         return serve(root, args.host, args.port, args.allow_remote)
     if command in ("status", "new", "translated"):
         return _editor_command(args, root)

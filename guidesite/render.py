@@ -33,7 +33,17 @@ class PageFacts:
 
     heading_ids: frozenset[str]  # for links from other pages' bodies to this one's headings
     needed_ids: tuple[NeededId, ...]  # this body's links to other pages' headings
-    scan: PageScan
+    scan: PageScan  # without the URLs it loads: check_loads, which needs them, is done
+
+    def pack(self) -> bytes:
+        """Pickled as plain tuples, which load several times faster than dataclasses."""
+        needed = tuple((n.line, n.href, n.target, n.id) for n in self.needed_ids)
+        return pickle.dumps((tuple(self.heading_ids), needed, tuple(self.scan.ids), self.scan.refs), pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def unpack(data: bytes) -> PageFacts:
+        heading_ids, needed, ids, refs = pickle.loads(data)
+        return PageFacts(frozenset(heading_ids), tuple(NeededId(*n) for n in needed), PageScan(frozenset(ids), refs, ()))
 
 
 @dataclass(frozen=True)
@@ -101,8 +111,7 @@ class _Job:
         if errors.items:
             return replace(failed, problems=tuple(errors.items))
         data = text.encode("utf-8")
-        # The URLs a page loads matter to check_loads alone, which is done.
-        facts = pickle.dumps(PageFacts(heading_ids, rendered.needed_ids, replace(scan, loads=())), pickle.HIGHEST_PROTOCOL)
+        facts = PageFacts(heading_ids, rendered.needed_ids, scan).pack()
         ordered = tuple(sorted(deps))
         digest, stamp = self.cache.put_object(data) if self.cache.enabled else (sha256(data), None)
         stored = StoredPage(
@@ -229,7 +238,7 @@ def check_site_links(site: Site, rendered: RenderedSite, existing: set[str], cac
 def _facts(cache: BuildCache, page: StoredPage) -> PageFacts:
     data = cache.facts(page)
     if data is not None:
-        return pickle.loads(data)
+        return PageFacts.unpack(data)
     # Lost from the cache: what the HTML itself tells (its links are then checked there).
     scan = scan_page(cache.read_object(page.html).decode("utf-8"))
     return PageFacts(scan.ids, (), scan)
