@@ -80,6 +80,7 @@ def _clean(root: Path, *names: str) -> None:
         shutil.rmtree(root / name, ignore_errors=True)
     for leftover in root.glob(".site-staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    os.sync()  # let the file system finish the deletions before the next run is timed
 
 
 def _pages(root: Path) -> int:

@@ -212,6 +212,7 @@ class BuildCache:
         """content.read_pages, parsing and checking only the files not seen before (in parallel)."""
         pages: list[Page | None] = []
         unknown: list[tuple[int, Path, str, str]] = []
+        texts: dict[int, bytes] = {}
         for path, rel, lang in found:
             with open(path, "rb") as file:
                 data = file.read()
@@ -220,20 +221,22 @@ class BuildCache:
             known = self._index.sources.get(rel) if self.enabled else None
             if known and known[0] == digest:
                 self._fronts[rel] = known[1]
-                values = pickle.loads(known[3])
-                values[_META], values[_BODY] = FrontMatter(*values[_META]), _normalised(data)[known[2]:]
-                pages.append(Page(*values))
+                pages.append(_page(known, data))
             else:
+                texts[len(pages)] = data
                 unknown.append((len(pages), path, rel, lang))
                 pages.append(None)
         for (index, _, rel, _), (page, problems, known) in zip(unknown, map_in_workers(_read_source, unknown)):
             errors.items.extend(problems)
-            pages[index] = page
-            if page is not None:
+            if known[2] >= 0:  # the worker sent what the page is made of, not the page
                 self._fronts[rel] = known[1]
-                if self.enabled and known[2] >= 0:
+                pages[index] = _page(known, texts[index])
+                if self.enabled:
                     self._index.sources[rel] = (self._source_digests[rel], *known[1:])
                     self._dirty = True
+            elif page is not None:
+                self._fronts[rel] = known[1]
+                pages[index] = page
         return pages
 
     def source_digest(self, rel: str) -> str:
@@ -487,8 +490,11 @@ def facts_digest(data: bytes) -> str:
 
 
 def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], tuple[str, str, int, bytes]]:
-    """read_page, in a worker: the page, its problems, and its entry for the index's sources
-    (where its body starts is -1 if the body cannot be cut from the file as read_page does)."""
+    """read_page, in a worker: its problems, and the page's entry for the index's sources.
+
+    Sending the entry instead of the page spares pickling its body (the caller has the file).
+    Where the body cannot be cut from the file as read_page does (start -1), the page is sent.
+    """
     _, path, rel, lang = item
     errors = ErrorList(path.parents[len(Path(rel).parts)])
     page = read_page(path, rel, lang, errors)
@@ -497,11 +503,19 @@ def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[Co
     with open(path, "rb") as file:
         text = _normalised(file.read())
     start = len(text) - len(page.body)
+    front = sha256(repr((rel, page.meta)).encode())[:16]
+    if text[start:] != page.body:
+        return page, errors.items, ("", front, -1, b"")
     values = [getattr(page, f.name) for f in fields(Page)]
     values[_META], values[_BODY] = tuple(getattr(page.meta, f.name) for f in fields(FrontMatter)), ""
-    front = sha256(repr((rel, page.meta)).encode())[:16]
-    known = ("", front, start if text[start:] == page.body else -1, pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
-    return page, errors.items, known
+    return None, errors.items, ("", front, start, pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
+
+
+def _page(known: tuple[str, str, int, bytes], data: bytes) -> Page:
+    """A Page from its entry in the index's sources and the bytes of its file."""
+    values = pickle.loads(known[3])
+    values[_META], values[_BODY] = FrontMatter(*values[_META]), _normalised(data)[known[2]:]
+    return Page(*values)
 
 
 def _normalised(data: bytes) -> str:

@@ -130,26 +130,31 @@ def write_linked_site(out_dir: Path, files: dict[str, tuple[str, int]], kept: Pa
             os.rename(kept, staging)  # a crash from here on leaves a leftover, cleaned next time
         except OSError:
             staging.mkdir()
+        first = not out_dir.exists()
         try:
             touched = _sync(staging, files)
+            if first:
+                # A first build: the next one needs a staging folder all the same, so make
+                # it now, as a copy of this site in links, rather than while an editor waits.
+                touched |= _fresh_copy(kept, files)
             os.chmod(staging, 0o755)
             previous = _swap(staging, out_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        if previous is None:
-            # A first build: the next one needs a staging folder all the same, so make it
-            # now, as a copy of this site in links, rather than while an editor waits.
-            shutil.rmtree(kept, ignore_errors=True)
-            kept.mkdir()
-            touched |= _sync(kept, files)
-        else:
+        if previous is not None:
             try:
+                kept.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(previous, kept)
             except OSError:  # another file system: nothing to keep
                 shutil.rmtree(previous, ignore_errors=True)
     return touched
+
+
+def _fresh_copy(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return _sync(folder, files)
 
 
 def _holds_exactly(folder: Path, files: dict[str, tuple[str, int]]) -> bool:

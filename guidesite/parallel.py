@@ -29,11 +29,16 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
-    """[work(item) for item in items], spread over worker processes when that is faster."""
+def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any], meanwhile: Callable[[], None] = lambda: None) -> list[Any]:
+    """[work(item) for item in items], spread over worker processes when that is faster.
+
+    meanwhile() runs in this process while the workers work (or after the items, without them).
+    """
     workers = min(cores(), len(items) // MIN_ITEMS_PER_WORKER)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [work(item) for item in items]
+        results = [work(item) for item in items]
+        meanwhile()
+        return results
     global _work
     _work = work
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
@@ -42,7 +47,9 @@ def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any
     gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker) as pool:
-            return [result for chunk in pool.map(_run_chunk, chunks) for result in chunk]
+            chunked = pool.map(_run_chunk, chunks)
+            meanwhile()
+            return [result for chunk in chunked for result in chunk]
     finally:
         _work = None
         gc.unfreeze()

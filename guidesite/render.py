@@ -152,7 +152,10 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
                 pages[entry.page.rel] = known
             else:
                 todo.append(index)
-        outcomes = map_in_workers(_render_page, todo)
+        # The files without a source page are made here while the workers render.
+        extra_errors = ErrorList(site.config.root)
+        made: list[tuple[dict[str, bytes | str], dict[str, PageScan]]] = []
+        outcomes = map_in_workers(_render_page, todo, meanwhile=lambda: made.append(_extras(job, extra_errors)))
     finally:
         _job = None
 
@@ -173,7 +176,8 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
             if outcome.stored is None:
                 _check_needed_ids(site, outcome.rel, outcome.needed_ids,
                                   lambda rel: heading_ids.get(rel) or _facts(cache, pages[rel]).heading_ids, errors)
-    extras, extra_scans = _extras(job, errors)
+    extras, extra_scans = made[0]
+    errors.items.extend(extra_errors.items)
     errors.raise_if_any()
     files: dict[str, bytes | str] = {
         e.output: data[e.page.rel] if e.page.rel in data else pages[e.page.rel].html for e in site.entries
