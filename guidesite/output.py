@@ -192,13 +192,13 @@ def _sync(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
     present: set[str] = set()
     touched: set[int] = set()
 
-    def walk(path: Path, prefix: str) -> None:
+    def walk(path: str, prefix: str) -> None:
         with os.scandir(path) as entries:
             for item in entries:
                 rel = prefix + item.name
                 if item.is_dir(follow_symlinks=False):
                     if rel in wanted_dirs:
-                        walk(Path(item.path), rel + "/")
+                        walk(item.path, rel + "/")
                     else:
                         touched.update(e.inode() for e in _files_below(item.path))
                         shutil.rmtree(item.path)
@@ -208,7 +208,7 @@ def _sync(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
                     touched.add(item.inode())
                     os.unlink(item.path)
 
-    walk(folder, "")
+    walk(str(folder), "")
     missing = sorted(files.keys() - present)
     touched.update(files[rel][1] for rel in missing)
     # Making folders and links is waiting on the file system: threads overlap the waits.

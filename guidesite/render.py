@@ -8,6 +8,7 @@ run afterwards, over what each page's scan found.
 """
 from __future__ import annotations
 
+import functools
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -72,15 +73,24 @@ class _Outcome:
 
 
 class _Job:
-    """Everything a worker needs to render a page, set up once before the workers start."""
+    """Everything a worker needs to render a page: the plain data is set up before the workers
+    start; the Markdown and Jinja environments each process makes once, when it first needs
+    them (a rebuild that renders nothing makes none)."""
 
     def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap,
                  sources: dict[str, Source], cache: BuildCache):
         self.site, self.cache, self.inputs = site, cache, cache.inputs
-        self.templates = Templates(site, translations, assets, cache.jinja_bytecode())
-        self.bodies = BodyRenderer(site, translations, assets, sources)
+        self.translations, self.assets, self.sources = translations, assets, sources
         self.dependencies = Dependencies(site, cache)
         self.host = own_host(site.config.base_url)
+
+    @functools.cached_property
+    def templates(self) -> Templates:
+        return Templates(self.site, self.translations, self.assets, self.cache.jinja_bytecode())
+
+    @functools.cached_property
+    def bodies(self) -> BodyRenderer:
+        return BodyRenderer(self.site, self.translations, self.assets, self.sources)
 
     def check(self, output: str, text: str, errors: ErrorList) -> PageScan:
         """The checks on one page alone; returns its scan for the link check."""
