@@ -29,6 +29,7 @@ import os
 import pickle
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -54,6 +55,7 @@ FORMAT = b"guidesite-cache-3\n"
 INPUTS = ("site.yaml", "templates", "translations", "content/sources.yaml")  # besides the pages
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")  # modules with __version__
 _T = TypeVar("_T")
+_SETTLED_NS = 2_000_000_000  # a file's stat is trusted only this long after its last change
 Stamp = tuple[int, int, int, int]  # an object file's size, mtime, ctime and inode
 _CTIME, _INODE = 2, 3
 
@@ -108,8 +110,9 @@ class _Index:
     code: str = ""  # code_digest() the index was written with
     inputs: str = ""  # the build-wide inputs digest of the stored pages
     # rel -> (digest of the file, digest of its front matter, where its body starts, the Page's
-    # fields without body, pickled apart: an index with one page changed is written fast).
-    sources: dict[str, tuple[str, str, int, bytes]] = field(default_factory=dict)
+    # fields without body pickled apart (an index with one page changed is written fast),
+    # and the file's size, mtime, ctime and inode when it was read (see read_pages)).
+    sources: dict[str, tuple[str, str, int, bytes, Stamp]] = field(default_factory=dict)
     memo: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (key, value)
     pages: dict[str, StoredPage] = field(default_factory=dict)  # rel -> page
     # The pages' facts for the link checks are seldom read, so they are not in the index
@@ -209,21 +212,39 @@ class BuildCache:
     # -- sources -----------------------------------------------------------------------
 
     def read_pages(self, found: list[tuple[Path, str, str]], errors: ErrorList) -> list[Page | None]:
-        """content.read_pages, parsing and checking only the files not seen before (in parallel)."""
+        """content.read_pages, parsing and checking only the files not seen before (in parallel).
+
+        A file whose size, times and inode are those recorded when its digest was computed,
+        at least two seconds after its last change, has that digest still (its ctime would
+        show any write since, and no program can set ctime): it is not even read, and its
+        body is read (and checked against the digest) only if the page is rendered.
+        """
         pages: list[Page | None] = []
         unknown: list[tuple[int, Path, str, str]] = []
         texts: dict[int, bytes] = {}
+        known_stamps: dict[int, Stamp] = {}
+        settled = time.time_ns() - _SETTLED_NS
         for path, rel, lang in found:
+            known = self._index.sources.get(rel) if self.enabled else None
+            if known:
+                with contextlib.suppress(OSError):
+                    info = os.stat(path)
+                    if _stamp(info) == known[4] and info.st_ctime_ns < settled:
+                        self._source_digests[rel], self._fronts[rel] = known[0], known[1]
+                        pages.append(_page(known, None, str(path)))
+                        continue
             with open(path, "rb") as file:
                 data = file.read()
+                info = os.fstat(file.fileno())
             digest = sha256(data)
             self._source_digests[rel] = digest
-            known = self._index.sources.get(rel) if self.enabled else None
             if known and known[0] == digest:
                 self._fronts[rel] = known[1]
                 pages.append(_page(known, data))
+                self._index.sources[rel] = (*known[:4], _stamp(info))
+                self._dirty = True
             else:
-                texts[len(pages)] = data
+                texts[len(pages)], known_stamps[len(pages)] = data, _stamp(info)
                 unknown.append((len(pages), path, rel, lang))
                 pages.append(None)
         for (index, _, rel, _), (page, problems, known) in zip(unknown, map_in_workers(_read_source, unknown)):
@@ -232,7 +253,7 @@ class BuildCache:
                 self._fronts[rel] = known[1]
                 pages[index] = _page(known, texts[index])
                 if self.enabled:
-                    self._index.sources[rel] = (self._source_digests[rel], *known[1:])
+                    self._index.sources[rel] = (self._source_digests[rel], *known[1:4], known_stamps[index])
                     self._dirty = True
             elif page is not None:
                 self._fronts[rel] = known[1]
@@ -511,11 +532,33 @@ def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[Co
     return None, errors.items, ("", front, start, pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
 
 
-def _page(known: tuple[str, str, int, bytes], data: bytes) -> Page:
-    """A Page from its entry in the index's sources and the bytes of its file."""
+def _page(known: tuple[Any, ...], data: bytes | None, path: str = "") -> Page:
+    """A Page from its entry in the index's sources and the bytes of its file (or, without
+    them, one that reads its body from path when first asked for it)."""
     values = pickle.loads(known[3])
-    values[_META], values[_BODY] = FrontMatter(*values[_META]), _normalised(data)[known[2]:]
-    return Page(*values)
+    values[_META] = FrontMatter(*values[_META])
+    if data is not None:
+        values[_BODY] = _normalised(data)[known[2]:]
+        return Page(*values)
+    page = object.__new__(_LazyPage)
+    page.__dict__.update((f.name, value) for f, value in zip(fields(Page), values) if f.name != "body")
+    page.__dict__["_source"] = (path, known[2], known[0])
+    return page
+
+
+class _LazyPage(Page):
+    """A Page whose body is read when first used: a rebuild renders few of its pages."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "body":
+            raise AttributeError(name)
+        path, start, digest = self.__dict__["_source"]
+        with open(path, "rb") as file:
+            data = file.read()
+        if sha256(data) != digest:
+            raise BuildError([ContentError(f"content/{self.rel}", 1, "the file changed while the site was built: build again")])
+        self.__dict__["body"] = body = _normalised(data)[start:]
+        return body
 
 
 def _normalised(data: bytes) -> str:

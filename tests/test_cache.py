@@ -222,3 +222,20 @@ def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path: Path) -> None:
     index.write_bytes(b"not an index")
     assert run_build(root, "--no-cache").returncode == 0
     assert index.read_bytes() == b"not an index"
+
+
+def test_files_unchanged_for_a_while_are_not_read_and_their_pages_still_exact(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source whose size, times and inode are unchanged keeps its digest; its body is read
+    only if its page is rendered, and then checked against that digest."""
+    monkeypatch.setattr("guidesite.cache._SETTLED_NS", 0)  # as if every file were older
+    out = tmp_path / "out"
+    build(BuildOptions(root=project, out_dir=out))
+    build(BuildOptions(root=project, out_dir=out))
+    page = article(project, 6)  # its neighbours, rendered again, read their bodies lazily
+    text = page.read_text("utf-8")
+    page.write_text(re.sub(r"^title: .*$", 'title: "Neuer Titel"', text, count=1, flags=re.M), "utf-8")
+    build(BuildOptions(root=project, out_dir=out))
+    full = tmp_path / "full"
+    build(BuildOptions(root=project, out_dir=full, cache=False))
+    assert snapshot(out) == snapshot(full)
