@@ -248,7 +248,7 @@ def _article(plan: Plan, lang: str, i: int) -> str:
         else:
             section.append(f"![{labels['alt']}](assets/img/plank.svg)")
         while words + sum(len(s.split()) for s in section) < target_words * (k + 1) / len(headings):
-            extra = [f"[NHS](https://www.nhs.uk/conditions/back-pain/)"] if rng.random() < 0.1 else []
+            extra = ["[NHS](https://www.nhs.uk/conditions/back-pain/)"] if rng.random() < 0.1 else []
             section.append(w.paragraph(extra))
         words += sum(len(s.split()) for s in section)
         blocks.extend(section)

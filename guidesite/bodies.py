@@ -4,7 +4,6 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from babel.support import Translations
@@ -12,7 +11,6 @@ from babel.support import Translations
 from .assets import ASSETS_DIR, AssetMap
 from .bibliography import Source
 from .content import CONTENT_DIR
-from .errors import ErrorList
 from .markdown import Heading, Markdown, NeededId, RenderContext, Resolved
 from .site import Entry, Site
 

@@ -1,6 +1,7 @@
 """The build cache in .cache/guidesite/: what a build may reuse from the builds before it.
 
-Everything in it is keyed by digests, never by time stamps:
+Everything in it is keyed by digests (file times only tell whether a file's digest computed
+by an earlier build still holds, see BuildCache.read_pages):
 
 - a page's front matter by the SHA-256 of its source file;
 - small derived data (interface catalogs, bibliography) by a digest of the files they
@@ -16,8 +17,9 @@ The HTML lives in objects/, one file per SHA-256 of its content, and is hard-lin
 the site; the previous site is kept in trees/ and becomes the next staging folder, so a
 rebuild touches only the files that changed. The index is one file with a SHA-256 of its
 content: a truncated or altered index is discarded with everything it describes, and an
-object is used only while its size, modification time and inode are those recorded when
-it was written. A build takes the cache's lock, so two builds of one project take turns.
+object is used only while its size, modification time, ctime and inode are those recorded
+when it was written (any write to it, through the site's link too, changes its ctime).
+A build takes the cache's lock, so two builds of one project take turns.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from .content import CONTENT_DIR
 from .errors import BuildError, ContentError, ErrorList
 from .markdown import NeededId
 from .parallel import map_in_workers
-from .site import Entry, Site
+from .site import Site
 from .templates import Templates
 
 
