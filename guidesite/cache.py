@@ -79,11 +79,15 @@ def files_digest(paths: Sequence[Path], base: Path) -> str:
     return digest.hexdigest()
 
 
-def inputs_digest(root: Path, assets: AssetMap, drafts: bool) -> str:
-    """Everything besides the pages that any page's HTML may depend on."""
+def inputs_digest(root: Path, assets: AssetMap) -> str:
+    """Everything besides the pages that any page's HTML may depend on.
+
+    Not whether drafts are included: which pages a page looked up and found is part of its
+    fingerprint, so the preview (with drafts) and build.py (without) share the cache.
+    """
     files = files_digest([root / name for name in INPUTS], root)
     names = ",".join(f"{name}={asset.output}" for name, asset in sorted(assets.assets.items()))
-    return sha256(f"{files}\0{names}\0{drafts}".encode())
+    return sha256(f"{files}\0{names}".encode())
 
 
 def code_digest() -> str:

@@ -52,7 +52,7 @@ def build(options: BuildOptions) -> BuildResult:
         bibliography = files_digest([root / BIBLIOGRAPHY_FILE], root)
         sources = cache.memo("bibliography", bibliography, lambda: load_bibliography(root))
         assets = collect_assets(root, config.base_path)
-        cache.use_inputs(inputs_digest(root, assets, options.drafts))
+        cache.use_inputs(inputs_digest(root, assets))
         rendered = render_pages(site, translations, assets, sources, cache)
 
         errors = ErrorList(root)

@@ -239,3 +239,18 @@ def test_files_unchanged_for_a_while_are_not_read_and_their_pages_still_exact(
     full = tmp_path / "full"
     build(BuildOptions(root=project, out_dir=full, cache=False))
     assert snapshot(out) == snapshot(full)
+
+
+def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: Path, tmp_path: Path) -> None:
+    """The preview builds with drafts, build.py without: one must not spoil the other's pages."""
+    draft = project / "content" / "de" / "entwurf.md"
+    draft.write_text("---\ntitle: Entwurf\ndescription: Noch nicht fertig.\nkey: draft-page\nslug: entwurf\n"
+                     "nav: 9\ndraft: true\n---\n\nText.\n", "utf-8")  # in every page's menu, in the preview only
+    preview, site = tmp_path / "preview", project / "site"
+    for _ in range(2):
+        assert run_build(project, "--drafts", "--out", str(preview)).returncode == 0
+        assert run_build(project).returncode == 0
+    assert (preview / "de" / "entwurf" / "index.html").is_file() and not (site / "de" / "entwurf").exists()
+    assert run_build(project, "--drafts", "--no-cache", "--out", str(tmp_path / "preview-full")).returncode == 0
+    assert snapshot(preview) == snapshot(tmp_path / "preview-full")
+    assert_same_as_without_cache(project, tmp_path)
