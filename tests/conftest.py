@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ from bs4 import BeautifulSoup
 from guidesite.pipeline import BuildOptions, build
 
 REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own download does not work here
+# Headless as root needs --no-sandbox; the rest stops Chromium from calling home (the
+# network is closed here, and those requests would count as third-party ones).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 PROJECT_PARTS = ("site.yaml", "babel.cfg", "content", "templates", "assets", "translations")
 
 
@@ -58,3 +64,15 @@ def guide(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     out = tmp_path_factory.mktemp("guide") / "site"
     build(BuildOptions(root=REPO, out_dir=out))
     return BuiltSite(out)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["Browser"]:
+    """One Chromium for every browser test: Playwright's sync API refuses to start a
+    second instance while one is running, so each test opens its own context instead."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

@@ -13,7 +13,6 @@ import http.server
 import json
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -297,9 +296,6 @@ def test_random_pages_build_safe_html_or_report_content_errors(fuzz_site: Path, 
 
 # --- a real browser: no script runs ------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Every handler a payload might hide behind, fired at every element.
 _PROVOKE = """() => {
   for (const el of document.querySelectorAll('*')) {
@@ -317,41 +313,35 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _visit(origin: str, paths: list[str], control_html: str) -> dict[str, list[str]]:
-    """Runs in its own thread: Playwright's sync API refuses to start where another runs."""
-    from playwright.sync_api import sync_playwright
-
+def _visit(browser, origin: str, paths: list[str], control_html: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        # Our pages forbid inline script by CSP; bypass it so that escaping alone is tested.
-        context = browser.new_context(bypass_csp=True, locale="fr-FR", service_workers="block")
-        page = context.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        for path in ["control", *paths]:
-            dialogs.clear()
-            if path == "control":  # proves the detectors work: this one must trip both
-                page.set_content(control_html)
-            else:
-                page.goto(origin + path, wait_until="load")
-            flag = page.evaluate(_PROVOKE)
-            page.wait_for_timeout(50)  # let a dialog opened by a handler arrive
-            found[path] = dialogs + ([f"window.__pwned = {flag}"] if flag else [])
-        browser.close()
+    # Our pages forbid inline script by CSP; bypass it so that escaping alone is tested.
+    context = browser.new_context(bypass_csp=True, locale="fr-FR", service_workers="block")
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for path in ["control", *paths]:
+        dialogs.clear()
+        if path == "control":  # proves the detectors work: this one must trip both
+            page.set_content(control_html)
+        else:
+            page.goto(origin + path, wait_until="load")
+        flag = page.evaluate(_PROVOKE)
+        page.wait_for_timeout(50)  # let a dialog opened by a handler arrive
+        found[path] = dialogs + ([f"window.__pwned = {flag}"] if flag else [])
+    context.close()
     return found
 
 
 @pytest.mark.browser
-def test_no_script_from_the_hostile_corpus_runs_in_a_browser(hostile_site: Path) -> None:
+def test_no_script_from_the_hostile_corpus_runs_in_a_browser(hostile_site: Path, browser) -> None:
     handler = functools.partial(_Quiet, directory=str(hostile_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     paths = ["/de/seite/", "/en/page/", "/de/", "/en/", "/de/404.html", "/404.html", "/"]
     control = "<p>x</p><img src=x onerror=\"alert('control')\"><script>window.__pwned = 'control'</script>"
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            found = pool.submit(_visit, f"http://127.0.0.1:{server.server_address[1]}", paths, control).result(timeout=300)
+        found = _visit(browser, f"http://127.0.0.1:{server.server_address[1]}", paths, control)
     finally:
         server.shutdown()
         server.server_close()
