@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sys
 from pathlib import Path
 
@@ -12,30 +13,44 @@ from .scaffold import NEW_LAYOUTS, mark_translated, new_page
 from .status import collect_status, format_status
 
 
+def _options(defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes. Given again after the command (`check --root x`),
+    they win; there they default to nothing, so that they do not undo the ones before it."""
+    options = argparse.ArgumentParser(add_help=False)
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    options.add_argument("--root", type=Path, default=default(Path.cwd()), help="project folder (default: current folder)")
+    options.add_argument("--out", type=Path, default=default(None), help="output folder (default: <root>/site)")
+    options.add_argument("--drafts", action="store_true", default=default(False), help="include pages marked draft: true")
+    options.add_argument("--no-cache", action="store_true", default=default(False),
+                         help="ignore the build cache in .cache/guidesite/: render every page")
+    return options
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build.py",
         description="Build the multilingual guide from content/ into site/.",
+        parents=[_options(defaults=True)],
     )
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: <root>/site)")
-    parser.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
-    parser.add_argument("--no-cache", action="store_true", help="ignore the build cache in .cache/guidesite/: render every page")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("build", help="build the site into site/ (the default)")
-    check = commands.add_parser("check", help="run every check without writing anything")
+    command = functools.partial(commands.add_parser, parents=[_options(defaults=False)])
+    command("build", help="build the site into site/ (the default)")
+    check = command("check", help="run every check without writing anything")
     check.add_argument("--strict", action="store_true", help="treat warnings (missing or outdated translations, overdue reviews, uncited sources) as errors")
-    preview = commands.add_parser("serve", help="preview with drafts at http://127.0.0.1:8000, rebuilt and reloaded on every save")
+    preview = command("serve", help="preview with drafts at http://127.0.0.1:8000, rebuilt and reloaded on every save")
     preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     preview.add_argument("--allow-remote", action="store_true", help="allow a --host that other machines can reach")
-    commands.add_parser("status", help="translations present, missing or outdated per key; reviews due within 30 days")
-    new = commands.add_parser("new", help="create a page with every required field filled in")
+    command("status", help="translations present, missing or outdated per key; reviews due within 30 days")
+    new = command("new", help="create a page with every required field filled in")
     new.add_argument("lang", help="language code, such as de")
     new.add_argument("path", help="path below content/<lang>/ without .md, such as vorbeugen/neues-thema")
     new.add_argument("--translation-of", metavar="PAGE", help="the page this one translates, such as de/vorbeugen/neues-thema.md")
     new.add_argument("--layout", choices=NEW_LAYOUTS, help="article (default) or page; a translation takes its original's")
-    translated = commands.add_parser("translated", help="mark a translation as up to date with its original")
+    translated = command("translated", help="mark a translation as up to date with its original")
     translated.add_argument("file", help="the translation, such as content/en/prevention/posture.md")
     return parser
 

@@ -120,7 +120,7 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
             site.children.setdefault((entry.lang, parent), []).append(entry)
         missing = [code for code in config.codes if (code, entry.key) not in site.by_key]
         if missing:
-            site.warnings.append(f"content/{entry.page.rel}: no translation in {', '.join(missing)}")
+            site.warnings.append(f"content/{entry.page.rel}:{entry.page.key_lines.get('key', 1)}: no translation in {', '.join(missing)} (no page there has key '{entry.key}')")
     for group in site.children.values():
         group.sort(key=lambda e: (e.page.meta.nav, e.page.rel))
     errors.raise_if_any()

@@ -40,6 +40,22 @@ def test_check_writes_nothing(project: Path) -> None:
     assert not (project / "site").exists()
 
 
+
+def test_options_work_after_the_command_too(project: Path, tmp_path: Path) -> None:
+    add_page(project, "de/neu.md", "new-topic", "neu")
+    elsewhere = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "check", "--strict", "--root", str(project)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert elsewhere.returncode == 1, "--strict fails on the page without translation"
+    assert "content/de/neu.md:4: no translation in en" in elsewhere.stderr
+    built = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(tmp_path), "build", "--root", str(project), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "out/de/neu/index.html").is_file()
+
 def add_page(project: Path, rel: str, key: str, slug: str, extra: str = "") -> None:
     (project / "content" / rel).write_text(
         f"---\ntitle: Neu\ndescription: Eine neue Seite.\nkey: {key}\nslug: {slug}\n{extra}---\nText.\n", "utf-8")
@@ -49,7 +65,7 @@ def test_a_page_without_translation_switches_to_the_other_home(project: Path) ->
     add_page(project, "de/neu.md", "new-topic", "neu")
     result = run_build(project)
     assert result.returncode == 0, result.stderr
-    assert "content/de/neu.md: no translation in en" in result.stderr
+    assert "content/de/neu.md:4: no translation in en (no page there has key 'new-topic')" in result.stderr
     soup = BeautifulSoup((project / "site/de/neu/index.html").read_text("utf-8"), "lxml")
     link = soup.select_one("nav.language-switcher a[hreflang=en]")
     assert link["href"] == "/en/"
