@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     preview.add_argument("--allow-remote", action="store_true", help="allow a --host that other machines can reach")
-    command("status", help="translations present, missing or outdated per key; reviews due within 30 days")
+    command("status", help="translations present, missing or outdated per key, drafts included; reviews due within 30 days")
     new = command("new", help="create a page with every required field filled in")
     new.add_argument("lang", help="language code, such as de")
     new.add_argument("path", help="path below content/<lang>/ without .md, such as vorbeugen/neues-thema")
@@ -95,7 +95,7 @@ def _editor_command(args: argparse.Namespace, root: Path) -> int:
     today = dt.date.today()
     try:
         if args.command == "status":
-            print(format_status(collect_status(root, today, args.drafts), today))
+            print(format_status(collect_status(root, today), today))
         elif args.command == "new":
             print(f"created {new_page(root, args.lang, args.path, args.translation_of, args.layout, today)}")
         else:

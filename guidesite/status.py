@@ -19,6 +19,7 @@ class KeyStatus:
     key: str
     states: dict[str, str]
     files: dict[str, str]  # language -> file relative to content/, for present languages
+    drafts: frozenset[str] = frozenset()  # languages whose page is still a draft
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,15 @@ class Status:
     reviews: list[DueReview]  # next_review passed or within REVIEW_WINDOW, earliest first
 
 
-def collect_status(root: Path, today: dt.date, drafts: bool = False) -> Status:
-    """Read and assemble the pages (raising BuildError on content errors) and sum up their state."""
+def collect_status(root: Path, today: dt.date) -> Status:
+    """Read and assemble the pages (raising BuildError on content errors) and sum up their state.
+
+    Drafts count: a translation in progress is what an editor most needs to see here."""
     config = load_config(root)
-    site = assemble(config, load_pages(config, include_drafts=drafts))
+    site = assemble(config, load_pages(config, include_drafts=True))
     keys = []
     for key in sorted({e.key for e in site.entries}):
-        states, files = {}, {}
+        states, files, drafts = {}, {}, set()
         for code in config.codes:
             entry = site.by_key.get((code, key))
             if entry is None:
@@ -49,7 +52,9 @@ def collect_status(root: Path, today: dt.date, drafts: bool = False) -> Status:
                 continue
             states[code] = "outdated" if site.changed_source(entry) else "ok"
             files[code] = entry.page.rel
-        keys.append(KeyStatus(key, states, files))
+            if entry.page.meta.draft:
+                drafts.add(code)
+        keys.append(KeyStatus(key, states, files, frozenset(drafts)))
     reviews = sorted(
         (DueReview(e.page.rel, e.page.key_lines.get("next_review", 1), e.page.meta.next_review)
          for e in site.entries
@@ -61,10 +66,13 @@ def collect_status(root: Path, today: dt.date, drafts: bool = False) -> Status:
 
 def format_status(status: Status, today: dt.date) -> str:
     """The report `status` prints: a table of keys by language, then the details to act on."""
+    cells = {(item.key, code): item.states[code] + (" (draft)" if code in item.drafts else "")
+             for item in status.keys for code in status.codes}
     width = max([len("key")] + [len(k.key) for k in status.keys])
-    lines = ["Translations:", ("  " + "key".ljust(width) + "".join(f"  {code:<9}" for code in status.codes)).rstrip()]
+    column = max([9] + [len(cell) for cell in cells.values()])
+    lines = ["Translations:", ("  " + "key".ljust(width) + "".join(f"  {code:<{column}}" for code in status.codes)).rstrip()]
     for item in status.keys:
-        lines.append("  " + item.key.ljust(width) + "".join(f"  {item.states[code]:<9}" for code in status.codes).rstrip())
+        lines.append("  " + item.key.ljust(width) + "".join(f"  {cells[item.key, code]:<{column}}" for code in status.codes).rstrip())
     todo = [
         f"  content/{item.files[code]}: outdated; update it, then run: python build.py translated content/{item.files[code]}"
         for item in status.keys for code in status.codes if item.states[code] == "outdated"
