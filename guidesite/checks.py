@@ -6,6 +6,7 @@ and the link check runs over the scans of all pages at the end.
 """
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
@@ -59,6 +60,7 @@ _ATTR = re.compile(r"""([^\s/>"'=]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]*)))
 _RAW_END = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 # Only tags with one of these attributes matter to the checks; the rest are skipped unread.
 _WANTED = re.compile(r"(?<![-\w:.])(?:id|href|src|srcset|imagesrcset|style|data|poster|ping|xlink:href)\s*=", re.I)
+_TAG_MEMO = 16384  # distinct tags remembered by _read_tag: the frame's and the commonest links
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def scan_page(text: str) -> PageScan:
     refs: list[tuple[str, int]] = []
     loads: list[tuple[str, int, str]] = []
     pos, line, counted = 0, 1, 0
-    search, wanted, attributes_of, count = _TAG.search, _WANTED.search, _ATTR.findall, text.count
+    search, read_tag, count = _TAG.search, _read_tag, text.count
     while (match := search(text, pos)) is not None:
         pos = match.end()
         name = match.group(1)
@@ -84,25 +86,15 @@ def scan_page(text: str) -> PageScan:
             continue
         tag = name.lower()
         attributes = match.group(2)
-        if attributes and wanted(attributes):
+        if attributes and (facts := read_tag(tag, attributes)) is not None:
             start = match.start()
             line += count("\n", counted, start)
             counted = start
-            values: dict[str, str] = {}
-            for key, assigned, double, single, bare in attributes_of(attributes):
-                if not assigned:
-                    continue
-                value = double or single or bare
-                if "&" in value:
-                    value = html.unescape(value)
-                key = key.lower()
-                values[key] = value
-                if key == "id":
-                    ids.add(value)
-                elif (tag, key) in _LINK_ATTRS:
-                    refs.append((value, line))
-            if tag == "link" or "style" in values or any(n in values for n in _RESOURCE_ATTRS.get(tag, ())):
-                _resource_urls(tag, values, line, loads)
+            tag_ids, tag_refs, tag_loads = facts
+            ids.update(tag_ids)
+            refs += [(value, line) for value in tag_refs]
+            if tag_loads:
+                loads += [(url, line + offset, what) for url, offset, what in tag_loads]
         if tag in _RAW_END:
             end = _RAW_END[tag].search(text, pos)
             stop = end.start() if end else len(text)
@@ -111,6 +103,37 @@ def scan_page(text: str) -> PageScan:
                 loads += [(url, start + offset, "<style>") for url, offset in _css_urls(text[pos:stop])]
             pos = stop
     return PageScan(frozenset(ids), tuple(refs), tuple(loads))
+
+
+@functools.lru_cache(maxsize=_TAG_MEMO)
+def _read_tag(tag: str, attributes: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, int, str], ...]] | None:
+    """A start tag's ids, link targets and loaded URLs (each with its line offset in the tag),
+    or None if it has none of them.
+
+    It depends on the tag alone, and most tags (the frame's, the same links and classes)
+    recur on many pages: remembered, they are read once per worker.
+    """
+    if not _WANTED.search(attributes):
+        return None
+    ids: list[str] = []
+    refs: list[str] = []
+    loads: list[tuple[str, int, str]] = []
+    values: dict[str, str] = {}
+    for key, assigned, double, single, bare in _ATTR.findall(attributes):
+        if not assigned:
+            continue
+        value = double or single or bare
+        if "&" in value:
+            value = html.unescape(value)
+        key = key.lower()
+        values[key] = value
+        if key == "id":
+            ids.append(value)
+        elif (tag, key) in _LINK_ATTRS:
+            refs.append(value)
+    if tag == "link" or "style" in values or any(n in values for n in _RESOURCE_ATTRS.get(tag, ())):
+        _resource_urls(tag, values, 0, loads)
+    return (tuple(ids), tuple(refs), tuple(loads)) if ids or refs or loads else None
 
 
 def _resource_urls(tag: str, values: dict[str, str], line: int, loads: list[tuple[str, int, str]]) -> None:
