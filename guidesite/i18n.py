@@ -32,7 +32,7 @@ class LocaleFormat:
     locale: str
 
     def date(self, value: dt.date) -> str:
-        return format_date(value, "long", locale=self.locale)
+        return _long_date(value, self.locale)
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
@@ -44,6 +44,12 @@ class LocaleFormat:
     def language_name(self, code: str) -> str:
         """A language's name in that language, from CLDR: 'Deutsch', 'English'."""
         return _language_name(code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _long_date(value: dt.date, locale: str) -> str:
+    # Every page shows two dates, and the same few recur on thousands of pages.
+    return format_date(value, "long", locale=locale)
 
 
 @functools.lru_cache(maxsize=None)

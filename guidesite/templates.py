@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import Translations
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from .assets import AssetMap
 from .bodies import Body
@@ -22,9 +23,26 @@ TEMPLATES_DIR = "templates"
 TOC_MIN_HEADINGS = 3
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """Jinja's environment, reading the plain dicts of page_context without an exception each.
+
+    `page.title` on a dict first tries the attribute, which raises AttributeError, and only
+    then the key: a page reads some two hundred such values. Where the dict has the key and
+    no attribute of that name, the key is what Jinja would return anyway.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def make_environment(root: Path, lang: str, translations: Translations, assets: AssetMap, site: Site,
                      bytecode_cache: BytecodeCache | None = None) -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(root / TEMPLATES_DIR),
         bytecode_cache=bytecode_cache,
         auto_reload=False,  # one build, one version of the templates: no stat per include
@@ -37,9 +55,33 @@ def make_environment(root: Path, lang: str, translations: Translations, assets: 
     )
     env.policies["ext.i18n.trimmed"] = True  # must match babel.cfg
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    _remember_messages(env)
     fmt = LocaleFormat(site.config.language(lang).locale)
     env.globals.update(asset=assets.url, fmt=fmt)
     return env
+
+
+def _remember_messages(env: Environment) -> None:
+    """Translate each interface string once per build instead of on every page.
+
+    A page asks for some twenty strings, each time through Jinja's gettext (a catalog
+    lookup, Markup, formatting). Without variables the result depends only on the string
+    and on whether autoescaping is on, so it is kept and reused as it is.
+    """
+    translate = env.globals["gettext"]
+    known: dict[tuple[str, bool], str] = {}
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        if variables:
+            return translate(context, message, **variables)
+        key = (message, context.eval_ctx.autoescape)
+        if key not in known:
+            known[key] = translate(context, message)
+        return known[key]
+
+    # `_` is Jinja's alias that looks gettext up on every call: it is the same function.
+    env.globals.update(gettext=gettext, _=gettext)
 
 
 def _link(entry: Entry) -> dict[str, str]:
