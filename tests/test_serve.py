@@ -226,6 +226,28 @@ def test_a_crash_in_the_generator_is_shown_and_the_server_lives_on(preview: Prev
     assert get(preview, "/en/")[0] == 200
 
 
+def test_requests_are_answered_while_a_build_runs(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
+    started, release = threading.Event(), threading.Event()
+    real_build = serve.build
+
+    def slow_build(options: object) -> object:
+        started.set()
+        assert release.wait(60)
+        return real_build(options)
+
+    monkeypatch.setattr(serve, "build", slow_build)
+    version = version_of(get(preview, "/de/")[1])
+    edit(preview, "de/ursachen.md", "title: ", "title: Langsam – ")
+    assert started.wait(60), "the watcher started a build"
+    try:
+        status, page, _ = get(preview, "/de/ursachen/")  # the build runs off the server's thread
+        assert status == 200 and version_of(page) == version
+    finally:
+        release.set()
+    wait_for_build(preview, version)
+    assert BeautifulSoup(get(preview, "/de/ursachen/")[1], "lxml").h1.get_text().startswith("Langsam – ")
+
+
 @pytest.mark.parametrize(("path", "page_404"), [
     ("/de/gibt-es-nicht/", "de/404.html"),
     ("/en/missing", "en/404.html"),
