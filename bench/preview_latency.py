@@ -3,7 +3,8 @@
 Copies the project's sources to a temporary folder, starts the preview on a free loopback
 port, opens an article in Debian's Chromium (Playwright), then repeatedly saves a
 one-line change to that article's title and times from just before the write until the
-open tab shows the new title. Nothing reloads the tab but the preview's own script.
+open tab shows the new title. Nothing reloads the tab but livereload.js, told over its
+websocket by the preview.
 
     .venv/bin/python bench/preview_latency.py [--runs 10] [--page de/vorbeugen/laufhaltung.md]
 """

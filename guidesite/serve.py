@@ -1,11 +1,22 @@
 """`serve`: the preview. Builds with drafts, serves the result on loopback, and reloads the
 open browser tab after every rebuild.
 
-Written on the standard library instead of the livereload package (as MkDocs and
-sphinx-autobuild did): livereload injects its script only before a lower-case </head> in
-the first 64 KiB, answers missing paths with tornado's own 404 page, builds on the
-server's thread, drops reloads within 3 s of the previous one and rebuilds once per save.
-Here each of those is a few lines of our own, with a test.
+Served by the livereload package: tornado serves the files (livereload's StaticFileHandler),
+livereload's websocket protocol (LiveReloadHandler) tells the tabs to reload, and its own
+livereload.js runs in them, loaded from the same origin. livereload has sharp edges
+(shared/notes/libraries.md, and its source); each is worked around by one subclass or
+handler below, with a comment naming the edge:
+
+- its Server blocks on the process-wide IOLoop, cannot be stopped from another thread and
+  injects an inline script our Content-Security-Policy blocks: `Preview` runs a tornado
+  Application with livereload's handlers on a thread of its own, with its own event loop;
+- its watcher runs the build on the server's thread, rebuilds once per save and sees only
+  modification times: `Watcher`, and the build runs on the watcher's thread;
+- it drops a reload within 3 s of the previous one, and a tab that connects after a build
+  finished never hears of it: `_Tabs` sends each reload at once and tells an older tab;
+- it injects its script only before a lower-case </head> in the first 64 KiB, sends pages
+  without a charset, answers a missing path with tornado's 404 page, and a failed build
+  leaves the browser on the old page: `_Files`.
 
 The preview builds into .cache/preview/, never into site/: it includes drafts, which must
 not end up in the folder that gets published, and a build that runs while an editor
@@ -14,9 +25,11 @@ failed build simply leaves the last good preview in place.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
-import mimetypes
+import json
+import os
 import re
 import socket
 import sys
@@ -25,14 +38,21 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from typing import Any
+from urllib.parse import unquote
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 from babel.support import NullTranslations, Translations
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler, StaticFileHandler
+from livereload.watcher import Watcher as LiveReloadWatcher
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
+from tornado.web import Application, HTTPError, RequestHandler
+from tornado.websocket import WebSocketHandler
 
 from .config import load_config
 from .errors import BuildError
@@ -42,27 +62,9 @@ from .pipeline import BuildOptions, build
 PREVIEW_DIR = Path(".cache") / "preview"
 WATCHED = ("content", "templates", "assets", "translations", "site.yaml", "babel.cfg")
 POLL_SECONDS = 0.1
-SETTLE_SECONDS = 0.25  # saves closer together than this give one rebuild (livereload: one per save)
-WAIT_SECONDS = 20.0  # a reload poll answers at the latest after this, then the page asks again
-RELOAD_PREFIX = "/__preview__/"  # cannot clash with a page: slugs have no '_'
+SETTLE_SECONDS = 0.25  # saves closer together than this give one rebuild
 LAST_GOOD = "last-good"  # query parameter: show the last good page instead of the build errors
-
-# Served as a file, not inline: the site's Content-Security-Policy allows only 'self' scripts.
-RELOAD_JS = b"""// Preview only: reload this page as soon as the server has a newer build than it came from.
-(function () {
-  var version = document.currentScript.getAttribute("data-version");
-  function wait() {
-    fetch("/__preview__/wait?version=" + encodeURIComponent(version), {cache: "no-store"})
-      .then(function (response) {
-        if (!response.ok) { throw new Error(response.status); }
-        return response.text();
-      })
-      .then(function (now) { if (now !== version) { location.reload(); } else { wait(); } })
-      .catch(function () { setTimeout(wait, 1000); });  // server restarting: ask again
-  }
-  wait();
-})();
-"""
+RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # livereload's message: reload the page
 
 
 def is_loopback(host: str) -> bool:
@@ -75,86 +77,56 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
-    """Modification time, size and inode of every watched file."""
-    found = {}
-    for name in WATCHED:
-        base = root / name
-        for path in ([base] if base.is_file() else base.rglob("*")):
-            try:
-                info = path.stat()
-            except OSError:  # deleted meanwhile, or an editor's dangling lock link
-                continue
-            found[str(path)] = (info.st_mtime_ns, info.st_size, info.st_ino)
-    return found
+class Watcher(LiveReloadWatcher):
+    """livereload's polling watcher over the sources, reporting a change once saving has paused.
 
-
-class Watcher:
-    """Notices changed sources by polling, and reports them once saving has paused.
-
-    Polling needs no watcher dependency and sees every way editors save (in place, or by
-    writing a new file and renaming it). A change is reported only when nothing newer has
-    appeared for SETTLE_SECONDS, so a burst of saves, or the several writes of one save,
-    gives one rebuild.
+    Sharp edge: livereload rebuilds on every poll that sees a change, so two saves 0.2 s
+    apart (or the several writes of one save) give two full builds. Here a change is
+    reported only when nothing newer has appeared for `settle` seconds.
     """
 
     def __init__(self, root: Path, settle: float = SETTLE_SECONDS, clock: Callable[[], float] = time.monotonic):
-        self.root = root
+        super().__init__()
+        for name in WATCHED:
+            self.watch(str(root / name))
         self.settle = settle
         self.clock = clock
-        self.seen = snapshot(root)
         self.last_change: float | None = None
+        self.examine()  # notes what is there now: only later saves count
 
     def changed(self) -> bool:
-        now = snapshot(self.root)
-        if now != self.seen:
-            self.seen, self.last_change = now, self.clock()
+        if self.examine()[0] is not None:  # the file livereload saw change, if any
+            self.last_change = self.clock()
             return False
         if self.last_change is not None and self.clock() - self.last_change >= self.settle:
             self.last_change = None
             return True
         return False
 
-
-def inject(page: bytes, version: str) -> bytes:
-    """Add the reload script before the first </head> in any casing, or at the end without one."""
-    tag = f'<script src="{RELOAD_PREFIX}reload.js" data-version="{version}"></script>\n'.encode()
-    head = re.search(rb"</head\s*>", page, re.IGNORECASE)
-    return page[: head.start()] + tag + page[head.start():] if head else page + tag
-
-
-def locate(site_dir: Path, base_path: str, target: str) -> tuple[int, Path | str | None]:
-    """Map a request target to a file inside site_dir.
-
-    Returns (200, file), (301, the path with a trailing '/') for a folder, (403, None) for a
-    link that leads out of site_dir, and (404, None) for anything else, including every
-    path with '..', '.', '//', a backslash or an encoded '/', '\\' or NUL.
-    """
-    path = target.split("?", 1)[0].split("#", 1)[0]
-    if re.search(r"%(?:2f|5c|00)", path, re.IGNORECASE):
-        return 404, None
-    path = unquote(path)
-    if not path.startswith(base_path) or "\\" in path or "\0" in path:
-        return 404, None
-    parts = path[len(base_path):].split("/")
-    if any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", ".."):
-        return 404, None
-    file = site_dir.joinpath(*parts)
-    if file.is_dir():
-        if parts[-1]:
-            return 301, path + "/"
-        file = file / "index.html"
-    real = file.resolve()
-    if not real.is_relative_to(site_dir.resolve()):
-        return 403, None
-    return (200, real) if real.is_file() else (404, None)
+    def is_file_changed(self, path: str, ignore: Callable[[str], bool] | None = None) -> bool:
+        # Sharp edge: livereload compares modification times only, so a second save within
+        # one tick of the file system's clock (a few ms) goes unseen, and a file deleted
+        # between its listing and its stat raises. Size and inode count too here.
+        if not os.path.isfile(path) or self.ignore(path) or (ignore and ignore(path)):
+            return False
+        try:
+            info = os.stat(path)
+        except OSError:  # deleted meanwhile: the next poll sees it gone
+            return False
+        known = self._task_mtimes.get(path)
+        self._new_mtimes[path] = (info.st_mtime_ns, info.st_size, info.st_ino)
+        if known == self._new_mtimes[path] or (known is None and info.st_mtime <= self._start):
+            return False  # unchanged, or there before watching began
+        self.filepath = path
+        return True
 
 
 @dataclass(frozen=True)
 class State:
     """What the last build left: replaced as a whole, so a request reads one consistent state."""
 
-    version: str = field(default_factory=lambda: str(time.time_ns()))
+    # Not a number: livereload.js turns numeric options into JavaScript numbers, which round.
+    version: str = field(default_factory=lambda: f"v{time.time_ns()}")
     errors: tuple[str, ...] = ()  # "file:line: message" of the last build, if it failed
     base_path: str = "/"
     codes: tuple[str, ...] = ()
@@ -163,44 +135,76 @@ class State:
 
 
 class Preview:
-    """The preview server: one build at start, then a rebuild after every pause in saving."""
+    """The preview server: one build at start, then a rebuild after every pause in saving.
+
+    The build runs on the watcher's thread; the server, its handlers and every change of
+    `state` run on the server's thread, so a tab is told of each build exactly once.
+    """
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, interval: float = POLL_SECONDS):
         self.root = root
         self.out_dir = root / PREVIEW_DIR
         self.interval = interval
         self.state = State()
-        self._changed = threading.Condition()
+        self.tabs: set[_Tabs] = set()  # the open tabs' websockets, touched on the server's thread only
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._server = _Server((host, port), self)  # binds now: a busy port fails before any build
+        self._loop: IOLoop | None = None
+        self._stopped: asyncio.Event | None = None
+        # Bound now: a busy port fails before any build. The kernel caps the backlog at
+        # net.core.somaxconn; a short one resets connections when many arrive at once.
+        self._sockets = bind_sockets(port, host, backlog=socket.SOMAXCONN)
+        self.port = self._sockets[0].getsockname()[1]
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+        host = self._sockets[0].getsockname()[0]
+        return f"http://[{host}]:{self.port}/" if ":" in host else f"http://{host}:{self.port}/"
 
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
         watcher = Watcher(self.root)  # before the build: a save during it is seen
         self.rebuild()
+        serving = threading.Event()
         self._threads = [
-            threading.Thread(target=self._server.serve_forever, name="preview-server"),
+            threading.Thread(target=asyncio.run, args=(self._serve(serving),), name="preview-server"),
             threading.Thread(target=self._watch, args=(watcher,), name="preview-watcher"),
         ]
-        for thread in self._threads:
-            thread.start()
+        self._threads[0].start()
+        serving.wait()  # the watcher's first build publishes through the server's loop
+        self._threads[1].start()
 
     def stop(self) -> None:
-        """Stop watching and serving, release waiting reload polls, close the port."""
+        """Stop watching (letting a build finish), then close the tabs' websockets and the port."""
         self._stopping.set()
-        with self._changed:
-            self._changed.notify_all()
-        if self._threads:  # shutdown() waits for serve_forever(), which only start() runs
-            self._server.shutdown()
-        self._server.server_close()
-        for thread in self._threads:
-            thread.join()
+        if self._threads:
+            server, watcher = self._threads
+            watcher.join()
+            assert self._loop and self._stopped
+            self._loop.add_callback(self._stopped.set)
+            server.join()
+        for sock in self._sockets:  # unless the server took them over and closed them already
+            sock.close()
+
+    async def _serve(self, serving: threading.Event) -> None:
+        # Sharp edge: livereload's Server.serve() blocks on the process-wide IOLoop, cannot be
+        # stopped from another thread and injects an inline script that script-src 'self'
+        # refuses. So: its handlers in an Application of ours, on this thread's own loop.
+        self._loop, self._stopped = IOLoop.current(), asyncio.Event()
+        app = Application([
+            (r"/livereload", _Tabs, {"preview": self}),
+            (r"/livereload\.js", LiveReloadJSHandler),
+            (r"/(.*)", _Files, {"preview": self}),
+        ], default_handler_class=_NotFound, default_handler_args={"preview": self},
+            log_function=lambda handler: None)  # quiet: the console is for build results
+        server = HTTPServer(app, idle_connection_timeout=60, body_timeout=60)
+        server.add_sockets(self._sockets)
+        serving.set()
+        await self._stopped.wait()
+        server.stop()
+        for tab in list(self.tabs):
+            tab.close()
+        await server.close_all_connections()
 
     def _watch(self, watcher: Watcher) -> None:
         while not self._stopping.wait(self.interval):
@@ -231,31 +235,154 @@ class Preview:
         self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs))
 
     def _publish(self, state: State) -> None:
-        with self._changed:
+        """Make `state` the current one and reload every tab, on the server's thread; return once done."""
+        def publish() -> None:
             self.state = state
-            self._changed.notify_all()
+            for tab in list(self.tabs):
+                tab.send_message(RELOAD)
+            done.set()
 
-    def wait_for_change(self, version: str) -> str:
-        """Block until there is a build newer than `version` (or WAIT_SECONDS pass); return the current one."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.state.version != version or self._stopping.is_set(), WAIT_SECONDS)
-            return self.state.version
+        done = threading.Event()
+        if self._loop is None or self._stopped is None or self._stopped.is_set():
+            return publish()  # not serving: no tab to tell
+        self._loop.add_callback(publish)
+        done.wait()
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver's default backlog of 5 made the kernel drop connections when many
-    # arrive at once (a page with its assets, several tabs): 49 of 200 were reset after
-    # 109 s in tests/test_serve_abuse.py. The kernel caps this at net.core.somaxconn.
-    request_queue_size = socket.SOMAXCONN
+class _Tabs(LiveReloadHandler):
+    """livereload's websocket protocol, for the tabs of one preview, aware of build versions.
 
-    def __init__(self, address: tuple[str, int], preview: Preview):
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    Sharp edges: LiveReloadHandler keeps the tabs of every server in one class-wide set
+    (two previews in one process would reload each other's tabs, from the wrong thread);
+    it drops a reload within 3 s of the previous one (DEFAULT_RELOAD_TIME, applied by its
+    polling loop, which is not used here: each build sends its reload at once); it accepts
+    websockets from any origin; and a tab whose page was served before a build finished but
+    connects after it would never be told. livereload.js sends its `snipver` option (from
+    the script's URL, which carries the page's build version) in its hello: a tab with an
+    older build is told to reload at once.
+    """
+
+    def initialize(self, preview: Preview) -> None:
         self.preview = preview
-        super().__init__(address, _Handler)
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a closed tab, a stalled client
-            super().handle_error(request, client_address)
+    def check_origin(self, origin: str) -> bool:
+        return WebSocketHandler.check_origin(self, origin)  # tornado's same-origin check
+
+    def on_message(self, message: str | bytes) -> None:
+        hello = json.loads(message)
+        if hello.get("command") == "hello":
+            super().on_message(message)  # livereload's handshake
+            if str(hello.get("snipver")) != self.preview.state.version:
+                self.send_message(RELOAD)
+        elif hello.get("command") == "info":  # handshake done: this tab hears of every build from now
+            self.preview.tabs.add(self)
+
+    def on_close(self) -> None:
+        self.preview.tabs.discard(self)
+
+
+def inject(page: bytes, src: str) -> bytes:
+    """Add the reload script before the first </head> in any casing, or at the end without one."""
+    tag = f'<script src="{html.escape(src)}"></script>\n'.encode()
+    head = re.search(rb"</head\s*>", page, re.IGNORECASE)
+    return page[: head.start()] + tag + page[head.start():] if head else page + tag
+
+
+class _Site(RequestHandler):
+    """What every answer of the preview shares: headers, and pages with the reload script."""
+
+    def initialize(self, preview: Preview) -> None:
+        self.preview = preview
+        self.state = preview.state  # read once, before any file: a page never claims a newer build than its content
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")  # a reload must fetch the new build
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    def send_page(self, status: int, page: bytes) -> None:
+        """Sharp edge: livereload injects only before a lower-case </head> in a page's first
+        64 KiB, and sends pages without a charset. Here: every page, with its build version."""
+        src = f"/livereload.js?host={self.request.host_name}&port={self.preview.port}&snipver={self.state.version}"
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(inject(page, src))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if not isinstance(value, HTTPError):  # quiet about refused requests; bugs still get a traceback
+            super().log_exception(typ, value, tb)
+
+    def showing_errors(self) -> bool:
+        return bool(self.state.errors) and LAST_GOOD not in self.request.query_arguments
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Sharp edge: tornado answers a missing path with its own 404 page, not the site's,
+        # and a failed build leaves the browser on the old page: show the errors instead.
+        path = unquote(self.request.path)
+        if status_code == 404 and self.showing_errors():
+            return self.send_page(500, error_page(self.state, path))
+        if status_code != 404:
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            return self.finish(f"{status_code} {self._reason}\n")
+        first = path.removeprefix(self.state.base_path).split("/", 1)[0]
+        page = self.preview.out_dir / first / "404.html" if first in self.state.codes else self.preview.out_dir / "404.html"
+        self.send_page(404, page.read_bytes() if page.is_file() else b"<!doctype html><title>404</title><h1>404</h1>\n")
+
+
+class _NotFound(_Site):
+    """Anything outside the site's paths."""
+
+    def prepare(self) -> None:
+        raise HTTPError(404)
+
+
+class _Files(_Site, StaticFileHandler):
+    """livereload's file handler (no 304s: a reload always gets the new build) over .cache/preview/.
+
+    tornado refuses paths out of the folder, symlinks that lead out included (≥ 6.5.9),
+    redirects a folder without its '/' and answers ranges; pages go through send_page.
+    """
+
+    def initialize(self, preview: Preview) -> None:  # type: ignore[override]
+        _Site.initialize(self, preview)
+        StaticFileHandler.initialize(self, str(preview.out_dir), default_filename="index.html")
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        try:
+            return super().decode_argument(value, name)
+        except HTTPError:  # not UTF-8, such as an overlong '%c0%ae': no file has that name
+            raise HTTPError(404) from None
+
+    def parse_url_path(self, url_path: str) -> str:
+        # Refused before tornado resolves them, as no page links that way: a path outside the
+        # site's base path, '.', '..' or empty segments, a backslash, NUL (tornado's symlink
+        # check fails on it with a 500) and an encoded '/', '\\' or NUL.
+        base = self.state.base_path.lstrip("/")
+        parts = url_path[len(base):].split("/")
+        if (not url_path.startswith(base) or "\\" in url_path or "\0" in url_path
+                or re.search(r"%(?:2f|5c|00)", self.request.path, re.IGNORECASE)
+                or any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", "..")):
+            raise HTTPError(404)
+        return super().parse_url_path(url_path[len(base):])
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        found = super().validate_absolute_path(root, absolute_path)
+        if found is not None and found.endswith(".html"):
+            if self.showing_errors():
+                self.send_page(500, error_page(self.state, unquote(self.request.path)))
+            else:
+                self.send_page(200, Path(found).read_bytes())
+            return None  # answered: tornado's get() stops here
+        return found
+
+    def compute_etag(self) -> str | None:
+        # Sharp edge: livereload's version hash reads and hashes the whole file on every
+        # request (its cache swaps times and hashes); every answer is no-store anyway.
+        return None
+
+    def get_content_type(self) -> str:
+        kind = super().get_content_type()
+        text = kind.startswith("text/") or kind in ("image/svg+xml", "application/javascript", "application/xml")
+        return f"{kind}; charset=utf-8" if text else kind
 
 
 def _lenient_catalog(root: Path, lang: str) -> Translations | NullTranslations:
@@ -305,66 +432,6 @@ li{{font-family:ui-monospace,monospace;white-space:pre-wrap;margin:.5rem 0}}</st
 </body>
 </html>
 """.encode("utf-8")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    timeout = 60  # seconds a client may take to send its request (reload polls wait on the build, not on this)
-
-    def do_GET(self) -> None:
-        self._answer(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._answer(send_body=False)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the console is for build results."""
-
-    def _answer(self, send_body: bool) -> None:
-        preview = self.server.preview
-        state = preview.state  # read before any file, so a page never claims a newer build than its content
-        if self.path.startswith(RELOAD_PREFIX):
-            return self._reload_endpoint(send_body)
-        status, found = locate(preview.out_dir, state.base_path, self.path)
-        query = parse_qs(self.path.partition("?")[2], keep_blank_values=True)
-        if status == 301:
-            return self._send(301, b"", "text/plain", send_body, {"Location": str(found)})
-        is_page = status == 404 or (isinstance(found, Path) and found.suffix == ".html")
-        if state.errors and is_page and LAST_GOOD not in query:
-            return self._send(500, inject(error_page(state, self.path), state.version), "text/html", send_body)
-        if status == 403:
-            return self._send(403, b"Forbidden\n", "text/plain", send_body)
-        if status == 404:
-            first = unquote(self.path.split("?", 1)[0]).removeprefix(state.base_path).split("/", 1)[0]
-            page = preview.out_dir / first / "404.html" if first in state.codes else preview.out_dir / "404.html"
-            body = page.read_bytes() if page.is_file() else b"<!doctype html><title>404</title><h1>404</h1>\n"
-            return self._send(404, inject(body, state.version), "text/html", send_body)
-        assert isinstance(found, Path)
-        body = found.read_bytes()
-        kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-        self._send(200, inject(body, state.version) if kind == "text/html" else body, kind, send_body)
-
-    def _reload_endpoint(self, send_body: bool) -> None:
-        name, _, query = self.path[len(RELOAD_PREFIX):].partition("?")
-        if name == "reload.js":
-            return self._send(200, RELOAD_JS, "text/javascript", send_body)
-        if name == "wait":
-            version = parse_qs(query).get("version", [""])[0]
-            return self._send(200, self.server.preview.wait_for_change(version).encode(), "text/plain", send_body)
-        self._send(404, b"Not found\n", "text/plain", send_body)
-
-    def _send(self, status: int, body: bytes, kind: str, send_body: bool, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        text = kind.startswith("text/") or kind in ("image/svg+xml", "application/javascript", "application/xml")
-        self.send_header("Content-Type", f"{kind}; charset=utf-8" if text else kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")  # a reload must fetch the new build
-        self.send_header("X-Content-Type-Options", "nosniff")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if send_body:
-            self.wfile.write(body)
 
 
 def serve(root: Path, host: str, port: int, allow_remote: bool) -> int:

@@ -1,28 +1,39 @@
 """The preview server, really running on a free loopback port over a copy of the project.
 
-A test waits for a rebuild the way the browser does: it asks /__preview__/wait with the
-version it has, which answers once a newer build is published.
+A test waits for a rebuild the way livereload.js in a tab does: it opens the websocket at
+/livereload with the build version its page came from, and waits for the reload message.
 """
 from __future__ import annotations
 
+import asyncio
 import http.client
+import json
 import re
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.request import urlopen
 
+import livereload
 import pytest
 from bs4 import BeautifulSoup
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from conftest import REPO, copy_project
 from guidesite import serve
 from guidesite.serve import PREVIEW_DIR, Preview, Watcher, inject, is_loopback
 
-SCRIPT = re.compile(rb'<script src="/__preview__/reload.js" data-version="(\d+)"></script>\n</head>')
+SCRIPT = re.compile(rb'<script src="/livereload\.js\?host=127\.0\.0\.1&amp;port=(\d+)&amp;snipver=(v\d+)"></script>\n</head>')
+LIVERELOAD_JS = Path(livereload.__file__).parent / "vendors/livereload.js"
+T = TypeVar("T")
+PROTOCOL = "http://livereload.com/protocols/official-7"
+RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # livereload.js reloads the page
 
 
 @pytest.fixture()
@@ -58,17 +69,46 @@ def get(preview: Preview, path: str) -> tuple[int, bytes, http.client.HTTPMessag
 def version_of(page: bytes) -> str:
     match = SCRIPT.search(page)
     assert match, "the page carries the reload script before </head>"
-    return match.group(1).decode()
+    return match.group(2).decode()
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a websocket client on a thread of its own: the browser tests' Playwright keeps an
+    event loop running on this one, and asyncio.run() refuses to start inside it."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def open_tab(preview: Preview, version: str, origin: str | None = None) -> WebSocketClientConnection:
+    """Connect as livereload.js does in a page of build `version`: hello (with the version as
+    its snipver option), the server's hello, then info."""
+    url = preview.url.replace("http://", "ws://") + "livereload"
+    tab = await websocket_connect(url if origin is None else HTTPRequest(url, headers={"Origin": origin}))
+    await tab.write_message(json.dumps({"command": "hello", "protocols": [PROTOCOL], "ver": "2.2.1", "snipver": version}))
+    assert json.loads(await tab.read_message())["command"] == "hello"
+    await tab.write_message(json.dumps({"command": "info", "plugins": {}, "url": preview.url}))
+    return tab
+
+
+async def next_message(tab: WebSocketClientConnection, timeout: float = 60) -> dict | None:
+    """The next message from the server, or None once the connection is closed."""
+    message = await asyncio.wait_for(tab.read_message(), timeout)
+    return None if message is None else json.loads(message)
 
 
 def wait_for_build(preview: Preview, version: str) -> str:
-    """Block until the preview has a build newer than `version`, as the reload script does."""
-    for _ in range(10):
-        with urlopen(f"{preview.url}__preview__/wait?version={version}", timeout=60) as response:
-            now = response.read().decode()
-        if now != version:
-            return now
-    raise AssertionError("no rebuild happened")
+    """Block until a tab showing build `version` is told to reload; return the build it then loads."""
+    async def reload() -> dict | None:
+        tab = await open_tab(preview, version)
+        try:
+            return await next_message(tab)
+        finally:
+            tab.close()
+
+    assert run_apart(reload()) == RELOAD
+    now = version_of(get(preview, "/de/")[1])
+    assert now != version
+    return now
 
 
 def edit(preview: Preview, rel: str, old: str, new: str) -> None:
@@ -84,9 +124,9 @@ def test_pages_are_served_with_the_reload_script(unchanged: Preview) -> None:
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert BeautifulSoup(page, "lxml").h1.get_text() == BeautifulSoup(
         (preview.out_dir / "de/ursachen/index.html").read_bytes(), "lxml").h1.get_text()
-    version_of(page)
-    status, script, headers = get(preview, "/__preview__/reload.js")
-    assert status == 200 and headers["Content-Type"].startswith("text/javascript") and b"location.reload()" in script
+    assert SCRIPT.search(page).group(1).decode() == str(preview.port)
+    status, script, headers = get(preview, "/livereload.js")  # livereload's own client, from the same origin
+    assert status == 200 and headers["Content-Type"] == "application/javascript" and script == LIVERELOAD_JS.read_bytes()
     # Only the reload script is added: every other file is served as the build wrote it.
     css = next((preview.out_dir / "assets").rglob("*.css"))
     status, body, _ = get(preview, "/" + css.relative_to(preview.out_dir).as_posix())
@@ -122,9 +162,26 @@ def test_a_page_older_than_the_build_is_told_at_once(preview: Preview) -> None:
     version = version_of(get(preview, "/de/")[1])
     edit(preview, "de/ursachen.md", "title: ", "title: Neu – ")
     newer = wait_for_build(preview, version)
-    # A tab that loaded its page before the build asks later: it is answered at once.
-    with urlopen(f"{preview.url}__preview__/wait?version={version}", timeout=60) as response:
-        assert response.read().decode() == newer
+
+    async def connect_late() -> dict | None:
+        # A tab that loaded its page before the build connects only now: it is told at once.
+        old = await open_tab(preview, version)
+        current = await open_tab(preview, newer)
+        try:
+            told = await next_message(old, timeout=10)
+            with pytest.raises(asyncio.TimeoutError):  # a tab with the current build is told nothing
+                await next_message(current, timeout=1)
+            return told
+        finally:
+            old.close()
+            current.close()
+
+    assert run_apart(connect_late()) == RELOAD
+
+
+def test_a_tab_from_another_origin_is_refused(unchanged: Preview) -> None:
+    with pytest.raises(HTTPClientError, match="403"):
+        run_apart(open_tab(unchanged, "v1", origin="http://example.org"))
 
 
 def test_a_broken_edit_shows_the_errors_and_the_next_fix_restores_the_site(preview: Preview) -> None:
@@ -167,6 +224,28 @@ def test_a_crash_in_the_generator_is_shown_and_the_server_lives_on(preview: Prev
     monkeypatch.undo()
     preview.rebuild()
     assert get(preview, "/en/")[0] == 200
+
+
+def test_requests_are_answered_while_a_build_runs(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
+    started, release = threading.Event(), threading.Event()
+    real_build = serve.build
+
+    def slow_build(options: object) -> object:
+        started.set()
+        assert release.wait(60)
+        return real_build(options)
+
+    monkeypatch.setattr(serve, "build", slow_build)
+    version = version_of(get(preview, "/de/")[1])
+    edit(preview, "de/ursachen.md", "title: ", "title: Langsam – ")
+    assert started.wait(60), "the watcher started a build"
+    try:
+        status, page, _ = get(preview, "/de/ursachen/")  # the build runs off the server's thread
+        assert status == 200 and version_of(page) == version
+    finally:
+        release.set()
+    wait_for_build(preview, version)
+    assert BeautifulSoup(get(preview, "/de/ursachen/")[1], "lxml").h1.get_text().startswith("Langsam – ")
 
 
 @pytest.mark.parametrize(("path", "page_404"), [
@@ -216,18 +295,23 @@ def test_stop_ends_everything_and_closes_the_port(tmp_path: Path) -> None:
     preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
     preview.start()
     version = version_of(get(preview, "/de/")[1])
+    connected, closed = threading.Event(), threading.Event()
 
-    def poll() -> None:
-        try:
-            urlopen(f"{preview.url}__preview__/wait?version={version}", timeout=60).read()
-        except OSError:
-            pass  # the poll came after the port closed: refused, as the browser's is
+    def tab() -> None:
+        async def wait() -> None:
+            socket = await open_tab(preview, version)
+            connected.set()
+            if await next_message(socket) is None:
+                closed.set()
 
-    waiting = threading.Thread(target=poll)
+        asyncio.run(wait())
+
+    waiting = threading.Thread(target=tab)
     waiting.start()
+    assert connected.wait(30)
     preview.stop()
     waiting.join(timeout=30)
-    assert not waiting.is_alive(), "a waiting reload poll is released"
+    assert closed.is_set(), "an open tab's websocket is closed"
     assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("preview-")], "server and watcher ended"
     with pytest.raises(OSError):
         get(preview, "/de/")
@@ -267,10 +351,10 @@ def test_the_script_is_injected_whatever_the_casing_and_size() -> None:
     padding = b"<meta name=x content='" + b"y" * 200_000 + b"'>"
     for page in (b"<html><HEAD>" + padding + b"</HEAD><body>x</body></html>",
                  b"<html><head>" + padding + b"</head  ><body>x</body></html>"):
-        out = inject(page, "7")
-        assert out.count(b"/__preview__/reload.js") == 1
-        assert out.index(b"/__preview__/reload.js") > len(padding) and re.search(rb"</head\s*><body>", out, re.I)
-    assert inject(b"<p>no head at all</p>", "7").endswith(b'data-version="7"></script>\n')
+        out = inject(page, "/livereload.js?port=1&snipver=v7")
+        assert out.count(b"/livereload.js") == 1
+        assert out.index(b"/livereload.js") > len(padding) and re.search(rb"</head\s*><body>", out, re.I)
+    assert inject(b"<p>no head at all</p>", "/livereload.js?snipver=v7").endswith(b'snipver=v7"></script>\n')
 
 
 def test_a_long_page_from_the_pipeline_gets_the_script(preview: Preview) -> None:

@@ -45,6 +45,9 @@ def edit(preview: Preview, rel: str, old: str, new: str) -> None:
 def test_a_saved_edit_reloads_the_open_page_by_itself(preview: Preview, page: Page) -> None:
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
     page.goto(preview.url + "de/ursachen/")
     heading = page.locator("h1")
     old = heading.inner_text()
@@ -53,7 +56,8 @@ def test_a_saved_edit_reloads_the_open_page_by_itself(preview: Preview, page: Pa
     edit(preview, "de/ursachen.md", f"title: {old}", f"title: {old} – neu gespeichert")
     expect(heading).to_have_text(f"{old} – neu gespeichert", timeout=PATIENCE_MS)
     assert page.evaluate("window.notReloaded") is None, "the page was loaded anew"
-    assert problems == [], "the reload script runs under the site's Content-Security-Policy"
+    assert problems == [], "livereload.js and its websocket run under the site's Content-Security-Policy"
+    assert sockets and set(sockets) == {preview.url.replace("http://", "ws://") + "livereload"}, "same origin"
 
 
 def test_a_broken_save_shows_the_errors_and_the_fix_brings_the_page_back(preview: Preview, page: Page) -> None:
