@@ -31,6 +31,7 @@ import ipaddress
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -170,9 +171,17 @@ class Preview:
             threading.Thread(target=asyncio.run, args=(self._serve(serving),), name="preview-server"),
             threading.Thread(target=self._watch, args=(watcher,), name="preview-watcher"),
         ]
-        self._threads[0].start()
-        serving.wait()  # the watcher's first build publishes through the server's loop
-        self._threads[1].start()
+        # Threads inherit the signal mask: with Ctrl+C and SIGTERM blocked in them, the kernel
+        # delivers both to the main thread, whose sleep they then interrupt. Otherwise a
+        # signal that lands on a background thread waits for the main thread to wake up.
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        try:
+            self._threads[0].start()
+            serving.wait()  # the watcher's first build publishes through the server's loop
+            self._threads[1].start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def stop(self) -> None:
         """Stop watching (letting a build finish), then close the tabs' websockets and the port."""
@@ -444,9 +453,13 @@ def serve(root: Path, host: str, port: int, allow_remote: bool) -> int:
     except OSError as exc:
         print(f"serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl+C
+    # Held back while starting: a Ctrl+C halfway through would leave the threads running.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     preview.start()
     print(f"Preview with drafts at {preview.url} – it reloads after every save. Ctrl+C stops it.", flush=True)
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # one that came meanwhile lands here
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

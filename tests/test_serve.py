@@ -376,7 +376,8 @@ def test_only_loopback_addresses_count_as_local(host: str, loopback: bool) -> No
     assert is_loopback(host) is loopback
 
 
-def test_the_serve_command_serves_until_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_serve_command_serves_until_ctrl_c(tmp_path: Path, stop: signal.Signals) -> None:
     root = copy_project(tmp_path / "project")
     command = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "--root", str(root), "serve", "--port", "0"],
@@ -390,7 +391,7 @@ def test_the_serve_command_serves_until_ctrl_c(tmp_path: Path) -> None:
         with urlopen(url.group(0) + "de/", timeout=60) as response:
             assert response.status == 200
     finally:
-        command.send_signal(signal.SIGINT)
+        command.send_signal(stop)
         out, err = command.communicate(timeout=60)
     assert command.returncode == 0 and "Traceback" not in err, err
 
