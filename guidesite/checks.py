@@ -50,10 +50,16 @@ _LINK_ATTRS = {("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"
 # A tokenizer for the HTML we write, as html.parser reads it: comments skipped, the text of
 # <script> and <style> not taken for markup, names lower-cased, values unescaped. Regular
 # expressions do the scanning, so a page costs a fraction of what HTMLParser takes.
+# A start tag without attributes (<p>, <li>: almost half of a page's tags) tells the checks
+# nothing and holds no "<" at which anything else could start, so the search passes over it
+# without stopping (the lookahead, which takes the name whole: `*+` is possessive). Only <script> and <style>, whose text is skipped, and a
+# name with "<" in it, which html.parser reads as one tag, are matched as such (group 3).
 _VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s"'>]*)"""
+_NAME = r"[a-zA-Z][^\t\n\r\f />]*"
 _TAG = re.compile(
     r"<!--.*?-->"
-    r"|<([a-zA-Z][^\t\n\r\f />]*)((?:[\s/]*[^\s/>\"'=]+(?:\s*=\s*" + _VALUE + r")?)*)[\s/]*>",
+    r"|<(?!" + _NAME + r"+[\s/]*>)(" + _NAME + r")((?:[\s/]*[^\s/>\"'=]+(?:\s*=\s*" + _VALUE + r")?)*)[\s/]*>"
+    r"|<((?i:script|style)|" + _NAME + r"<[^\t\n\r\f />]*)[\s/]*>",
     re.S,
 )
 _ATTR = re.compile(r"""([^\s/>"'=]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]*)))?""")
@@ -81,11 +87,12 @@ def scan_page(text: str) -> PageScan:
     search, read_tag, count = _TAG.search, _read_tag, text.count
     while (match := search(text, pos)) is not None:
         pos = match.end()
-        name = match.group(1)
-        if name is None:  # a comment
-            continue
+        name, attributes, bare_name = match.groups()
+        if name is None:
+            if bare_name is None:  # a comment
+                continue
+            name = bare_name
         tag = name.lower()
-        attributes = match.group(2)
         if attributes and (facts := read_tag(tag, attributes)) is not None:
             start = match.start()
             line += count("\n", counted, start)
