@@ -96,6 +96,8 @@ class RenderedMarkdown:
 
 
 _LINE_BREAKS = ("softbreak", "hardbreak")
+# A language tag as BCP 47 writes it (de, en-GB, la): the only attribute editors may set.
+_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
 def _line_of(token: Token) -> int:
@@ -143,6 +145,7 @@ class Markdown:
         self.lang = lang
         from markdown_it import MarkdownIt
         from mdit_py_plugins.anchors import anchors_plugin
+        from mdit_py_plugins.attrs import attrs_plugin
         from mdit_py_plugins.container import container_plugin
         from mdit_py_plugins.footnote import footnote_plugin
 
@@ -164,6 +167,9 @@ class Markdown:
         md.use(container_plugin, name="unknown", validate=_any_other_container)
         md.core.ruler.after("block", "pin_heading_ids", _pin_heading_ids)
         md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slugify)
+        # `[Leitlinie]{lang=de}` marks words in another language (WCAG 3.1.2): a span, or a
+        # link or image the braces follow. Every other attribute is dropped.
+        md.use(attrs_plugin, spans=True, allowed=["lang"])
         md.inline.ruler.before("link", "citation", _citation_rule)
         self._install_renderers(md)
         self.md = md
@@ -197,6 +203,8 @@ class Markdown:
                         problems.append(Problem(line, f"raw HTML is not allowed: {child.content[:40]}"))
                     elif child.type == "image" and not child.children:
                         problems.append(Problem(line, "an image needs a description (alt text): ![what it shows](…)"))
+                    if child.nesting >= 0 and "lang" in child.attrs and not _LANG_TAG.fullmatch(str(child.attrs["lang"])):
+                        problems.append(Problem(line, f"lang={child.attrs['lang']!r} is not a language code such as de or en-GB"))
         return ParsedMarkdown(tokens, env, headings, problems)
 
     def _check_care_card(self, tokens: list[Token], start: int) -> list[Problem]:
