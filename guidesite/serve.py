@@ -144,6 +144,7 @@ class Preview:
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, interval: float = POLL_SECONDS):
         self.root = root
+        self.host = host
         self.out_dir = root / PREVIEW_DIR
         self.interval = interval
         self.state = State()
@@ -274,6 +275,9 @@ class _Tabs(LiveReloadHandler):
     def initialize(self, preview: Preview) -> None:
         self.preview = preview
 
+    def prepare(self) -> None:
+        refuse_other_hosts(self)
+
     def check_origin(self, origin: str) -> bool:
         return WebSocketHandler.check_origin(self, origin)  # tornado's same-origin check
 
@@ -290,6 +294,16 @@ class _Tabs(LiveReloadHandler):
         self.preview.tabs.discard(self)
 
 
+def refuse_other_hosts(handler: RequestHandler) -> None:
+    """A preview on loopback answers only requests addressed to a loopback name.
+
+    Otherwise a web page elsewhere could rebind its own host name to 127.0.0.1 and read the
+    preview, drafts included, as same-origin: the Host header is what such a request
+    cannot hide. With --allow-remote the address is meant to be reached by other names."""
+    if is_loopback(handler.preview.host) and not is_loopback(handler.request.host_name):
+        raise HTTPError(403)
+
+
 def inject(page: bytes, src: str) -> bytes:
     """Add the reload script before the first </head> in any casing, or at the end without one."""
     tag = f'<script src="{html.escape(src)}"></script>\n'.encode()
@@ -303,6 +317,9 @@ class _Site(RequestHandler):
     def initialize(self, preview: Preview) -> None:
         self.preview = preview
         self.state = preview.state  # read once, before any file: a page never claims a newer build than its content
+
+    def prepare(self) -> None:
+        refuse_other_hosts(self)
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")  # a reload must fetch the new build
@@ -341,6 +358,7 @@ class _NotFound(_Site):
     """Anything outside the site's paths."""
 
     def prepare(self) -> None:
+        super().prepare()
         raise HTTPError(404)
 
 

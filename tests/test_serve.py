@@ -79,11 +79,12 @@ def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def open_tab(preview: Preview, version: str, origin: str | None = None) -> WebSocketClientConnection:
+async def open_tab(preview: Preview, version: str, origin: str | None = None, host: str | None = None) -> WebSocketClientConnection:
     """Connect as livereload.js does in a page of build `version`: hello (with the version as
     its snipver option), the server's hello, then info."""
     url = preview.url.replace("http://", "ws://") + "livereload"
-    tab = await websocket_connect(url if origin is None else HTTPRequest(url, headers={"Origin": origin}))
+    headers = {name: value for name, value in (("Origin", origin), ("Host", host)) if value}
+    tab = await websocket_connect(HTTPRequest(url, headers=headers) if headers else url)
     await tab.write_message(json.dumps({"command": "hello", "protocols": [PROTOCOL], "ver": "2.2.1", "snipver": version}))
     assert json.loads(await tab.read_message())["command"] == "hello"
     await tab.write_message(json.dumps({"command": "info", "plugins": {}, "url": preview.url}))
@@ -182,6 +183,25 @@ def test_a_page_older_than_the_build_is_told_at_once(preview: Preview) -> None:
 def test_a_tab_from_another_origin_is_refused(unchanged: Preview) -> None:
     with pytest.raises(HTTPClientError, match="403"):
         run_apart(open_tab(unchanged, "v1", origin="http://example.org"))
+
+
+@pytest.mark.parametrize("host", ["rebound.example", "rebound.example:80", "10.0.0.1"])
+def test_requests_for_another_host_name_are_refused(unchanged: Preview, host: str) -> None:
+    """A page elsewhere that rebinds its name to 127.0.0.1 must not read the preview."""
+    port = unchanged.url.rstrip("/").rsplit(":", 1)[1]
+    for path in ["/de/", "/no-such-page/", "/assets/"]:  # (livereload.js is public: no need)
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        assert (response.status, b"<html" in response.read()) == (403, False), path
+        connection.close()
+    with pytest.raises(HTTPClientError, match="403"):
+        run_apart(open_tab(unchanged, "v1", origin=f"http://{host}", host=host))
+    for name in ["localhost", "127.0.0.1", "LOCALHOST"]:  # every loopback name still works
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+        connection.request("GET", "/de/", headers={"Host": f"{name}:{port}"})
+        assert connection.getresponse().status == 200, name
+        connection.close()
 
 
 def test_a_broken_edit_shows_the_errors_and_the_next_fix_restores_the_site(preview: Preview) -> None:
