@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python build.py serve "$@"
+.venv/bin/python build.py            # site/: what gets published
+exec .venv/bin/python build.py serve "$@"  # the preview, drafts included, from .cache/preview/
