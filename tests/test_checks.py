@@ -94,3 +94,19 @@ def test_a_template_that_adds_a_third_party_script_fails_the_build(tmp_path: Pat
     assert expected in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
     assert [p.name for p in (project / "site").iterdir()] == ["keep.txt"]
+
+
+def test_malformed_tags_do_not_stall_the_scan() -> None:
+    """An attribute name starts only after a space, '/' or quote: before, a run of name
+    characters could be split in exponentially many ways, and this took the scan hours.
+    In a process of its own, as a stalled regular expression holds the interpreter's lock."""
+    script = (
+        "from guidesite.checks import scan_page\n"
+        "scan = scan_page('<img src=\"https://elsewhere.example/x.png\" id=found>' + '<a b' * 60)\n"  # never closed
+        "print(sorted(scan.ids), [url for url, _line, _what in scan.loads])\n"
+    )
+    try:  # the timeout is an upper bound for a stalled scan, not a speed target
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the scan of a malformed tag did not end")
+    assert result.stdout == "['found'] ['https://elsewhere.example/x.png']\n", result.stderr
