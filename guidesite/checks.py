@@ -54,18 +54,19 @@ _LINK_ATTRS = {("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"
 # nothing and holds no "<" at which anything else could start, so the search passes over it
 # without stopping (the lookahead, which takes the name whole: `*+` is possessive). Only <script> and <style>, whose text is skipped, and a
 # name with "<" in it, which html.parser reads as one tag, are matched as such (group 3).
-# An attribute name starts only after a space, "/" or quote, as in html.parser: without
+# An attribute name starts only after a space, "/" or quote (and may start with "=" or a
+# quote), as in html.parser: without
 # that, a run of name characters could be split into names in exponentially many ways, and
 # a malformed tag ("<a b" repeated) took the search minutes.
 _VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s"'>]*)"""
 _NAME = r"[a-zA-Z][^\t\n\r\f />]*"
 _TAG = re.compile(
     r"<!--.*?-->"
-    r"|<(?!" + _NAME + r"+[\s/]*>)(" + _NAME + r")((?:[\s/]*(?<=[\s/\"'])[^\s/>\"'=]+(?:\s*=\s*" + _VALUE + r")?)*)[\s/]*>"
+    r"|<(?!" + _NAME + r"+[\s/]*>)(" + _NAME + r")((?:[\s/]*(?<=[\s/\"'])[^\s/>][^\s/>\"'=]*(?:\s*=\s*" + _VALUE + r")?)*)[\s/]*>"
     r"|<((?i:script|style)|" + _NAME + r"<[^\t\n\r\f />]*)[\s/]*>",
     re.S,
 )
-_ATTR = re.compile(r"""([^\s/>"'=]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]*)))?""")
+_ATTR = re.compile(r"""((?<=[\s/"'])[^\s/>][^\s/>"'=]*|[^\s/>"'=]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]*)))?""")
 _RAW_END = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 # Only tags with one of these attributes matter to the checks; the rest are skipped unread.
 _WANTED = re.compile(r"(?<![-\w:.])(?:id|href|src|srcset|imagesrcset|style|data|poster|ping|xlink:href)\s*=", re.I)

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
@@ -50,6 +50,7 @@ from babel.support import NullTranslations, Translations
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler, StaticFileHandler
 from livereload.watcher import Watcher as LiveReloadWatcher
 from tornado.httpserver import HTTPServer
+from tornado.httputil import split_host_and_port
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from tornado.web import Application, HTTPError, RequestHandler
@@ -65,7 +66,7 @@ WATCHED = ("content", "templates", "assets", "translations", "site.yaml", "babel
 POLL_SECONDS = 0.1
 SETTLE_SECONDS = 0.25  # saves closer together than this give one rebuild
 LAST_GOOD = "last-good"  # query parameter: show the last good page instead of the build errors
-RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # livereload's message: reload the page
+RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # liveCSS/liveImg off: the whole page, as a build may change any of it
 
 
 def is_loopback(host: str) -> bool:
@@ -93,7 +94,9 @@ class Watcher(LiveReloadWatcher):
         self.settle = settle
         self.clock = clock
         self.last_change: float | None = None
+        self.primed = False
         self.examine()  # notes what is there now: only later saves count
+        self.primed = True
 
     def changed(self) -> bool:
         if self.examine()[0] is not None:  # the file livereload saw change, if any
@@ -116,7 +119,9 @@ class Watcher(LiveReloadWatcher):
             return False
         known = self._task_mtimes.get(path)
         self._new_mtimes[path] = (info.st_mtime_ns, info.st_size, info.st_ino)
-        if known == self._new_mtimes[path] or (known is None and info.st_mtime <= self._start):
+        # A path first seen after the first look is new, whatever its time: a file moved in or
+        # unpacked keeps an old one (livereload compares it with its start time).
+        if known == self._new_mtimes[path] or (known is None and not self.primed):
             return False  # unchanged, or there before watching began
         self.filepath = path
         return True
@@ -189,10 +194,12 @@ class Preview:
         self._stopping.set()
         if self._threads:
             server, watcher = self._threads
-            watcher.join()
-            assert self._loop and self._stopped
-            self._loop.add_callback(self._stopped.set)
-            server.join()
+            if watcher.ident is not None:  # not started if start() was interrupted
+                watcher.join()
+            if server.ident is not None:
+                assert self._loop and self._stopped
+                self._loop.add_callback(self._stopped.set)
+                server.join()
         for sock in self._sockets:  # unless the server took them over and closed them already
             sock.close()
 
@@ -282,13 +289,19 @@ class _Tabs(LiveReloadHandler):
         return WebSocketHandler.check_origin(self, origin)  # tornado's same-origin check
 
     def on_message(self, message: str | bytes) -> None:
-        hello = json.loads(message)
+        try:
+            hello = json.loads(message)
+        except ValueError:
+            hello = None
+        if not isinstance(hello, dict):  # not livereload.js: nothing to say to it
+            return self.close()
         if hello.get("command") == "hello":
             super().on_message(message)  # livereload's handshake
+            # Told of every build from its hello on: one that ends before the client's
+            # `info` (a round trip later) must reach it too.
+            self.preview.tabs.add(self)
             if str(hello.get("snipver")) != self.preview.state.version:
                 self.send_message(RELOAD)
-        elif hello.get("command") == "info":  # handshake done: this tab hears of every build from now
-            self.preview.tabs.add(self)
 
     def on_close(self) -> None:
         self.preview.tabs.discard(self)
@@ -328,7 +341,10 @@ class _Site(RequestHandler):
     def send_page(self, status: int, page: bytes) -> None:
         """Sharp edge: livereload injects only before a lower-case </head> in a page's first
         64 KiB, and sends pages without a charset. Here: every page, with its build version."""
-        src = f"/livereload.js?host={self.request.host_name}&port={self.preview.port}&snipver={self.state.version}"
+        # The host and port the browser used, which a port forward (ssh -L, docker -p) makes
+        # differ from ours: livereload.js opens its websocket there.
+        port = split_host_and_port(self.request.host)[1] or (443 if self.request.protocol == "https" else 80)
+        src = "/livereload.js?" + urlencode({"host": self.request.host_name, "port": port, "snipver": self.state.version})
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(inject(page, src))
@@ -472,16 +488,16 @@ def serve(root: Path, host: str, port: int, allow_remote: bool) -> int:
         print(f"serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl+C
-    # Held back while starting: a Ctrl+C halfway through would leave the threads running.
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    preview.start()
-    print(f"Preview with drafts at {preview.url} – it reloads after every save. Ctrl+C stops it.", flush=True)
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # one that came meanwhile lands here
+        preview.start()
+        print(f"Preview with drafts at {preview.url} – it reloads after every save. Ctrl+C stops it.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl+C while a build finishes must not cut the stop short: the server's
+        # thread would then keep the process alive.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         preview.stop()
     return 0

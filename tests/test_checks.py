@@ -110,3 +110,15 @@ def test_malformed_tags_do_not_stall_the_scan() -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("the scan of a malformed tag did not end")
     assert result.stdout == "['found'] ['https://elsewhere.example/x.png']\n", result.stderr
+
+
+@pytest.mark.parametrize(("markup", "ids", "loads"), [
+    # As html.parser (and a browser) reads them: one <pt> whose first attribute is "=<img".
+    ('<pt\n=<img src="https://elsewhere.example/x.png">', set(), []),
+    ("<bx id=x \"-->", {"x"}, []),
+])
+def test_malformed_tags_are_read_as_html_parser_reads_them(markup: str, ids: set[str], loads: list[str]) -> None:
+    from guidesite.checks import scan_page
+
+    scan = scan_page(markup)
+    assert (set(scan.ids), [url for url, _line, _what in scan.loads]) == (ids, loads)

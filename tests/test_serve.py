@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
 import re
 import signal
 import subprocess
@@ -179,6 +180,33 @@ def test_a_page_older_than_the_build_is_told_at_once(preview: Preview) -> None:
 
     assert run_apart(connect_late()) == RELOAD
 
+
+
+def test_a_build_that_ends_during_the_handshake_reaches_the_tab(unchanged: Preview) -> None:
+    """The tab is told of builds from its hello on, not only once its `info` arrives."""
+    async def handshake_then_build() -> dict | None:
+        current = unchanged.state.version
+        tab = await websocket_connect(unchanged.url.replace("http://", "ws://") + "livereload")
+        try:
+            await tab.write_message(json.dumps({"command": "hello", "protocols": [PROTOCOL], "snipver": current}))
+            assert json.loads(await tab.read_message())["command"] == "hello"
+            # A build ends before the client's info: publish the same state as a new build.
+            await asyncio.get_running_loop().run_in_executor(None, unchanged._publish, unchanged.state)
+            return await next_message(tab, timeout=10)
+        finally:
+            tab.close()
+
+    assert run_apart(handshake_then_build()) == RELOAD
+
+
+def test_the_script_connects_to_the_port_the_browser_used(unchanged: Preview) -> None:
+    """Behind a port forward (ssh -L 9000:localhost:8000) the browser's port is not ours."""
+    port = int(unchanged.url.rstrip("/").rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/de/", headers={"Host": "localhost:9000"})
+    page = connection.getresponse().read()
+    connection.close()
+    assert b'<script src="/livereload.js?host=localhost&amp;port=9000&amp;snipver=v' in page
 
 def test_a_tab_from_another_origin_is_refused(unchanged: Preview) -> None:
     with pytest.raises(HTTPClientError, match="403"):
@@ -357,6 +385,19 @@ def test_several_quick_saves_give_one_rebuild(tmp_path: Path) -> None:
     now[0] += 0.3
     assert watcher.changed()
 
+
+
+def test_a_file_moved_in_with_an_old_time_is_a_change(tmp_path: Path) -> None:
+    """mv, cp -p and unzip keep a file's old modification time: it is new all the same."""
+    root = copy_project(tmp_path / "project")
+    now = [0.0]
+    watcher = Watcher(root, settle=0.25, clock=lambda: now[0])
+    moved = root / "assets/img/moved-in.svg"
+    moved.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>\n", "utf-8")
+    os.utime(moved, (1_000_000_000, 1_000_000_000))  # 2001
+    assert not watcher.changed()
+    now[0] += 0.3
+    assert watcher.changed()
 
 def test_the_preview_output_is_not_watched(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
