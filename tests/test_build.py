@@ -40,7 +40,6 @@ def test_check_writes_nothing(project: Path) -> None:
     assert not (project / "site").exists()
 
 
-
 def test_options_work_after_the_command_too(project: Path, tmp_path: Path) -> None:
     add_page(project, "de/neu.md", "new-topic", "neu")
     elsewhere = subprocess.run(
@@ -55,6 +54,7 @@ def test_options_work_after_the_command_too(project: Path, tmp_path: Path) -> No
     )
     assert built.returncode == 0, built.stderr
     assert (tmp_path / "out/de/neu/index.html").is_file()
+
 
 def add_page(project: Path, rel: str, key: str, slug: str, extra: str = "") -> None:
     (project / "content" / rel).write_text(

@@ -117,7 +117,6 @@ def test_structural_mistakes_are_reported(text: str, message: str) -> None:
     assert (line, message) in problems
 
 
-
 def test_words_in_another_language_carry_their_lang() -> None:
     soup, problems, *_ = render("Die [Nationale VersorgungsLeitlinie]{lang=de} und [Ursachen](ursachen.md){lang=de}.\n", "en")
     assert str(soup.span) == '<span lang="de">Nationale VersorgungsLeitlinie</span>'
@@ -130,6 +129,7 @@ def test_no_attribute_but_lang_can_be_set_and_lang_must_be_a_language_code() -> 
     assert [dict(s.attrs) for s in soup.find_all("span")] == [{"lang": "de"}, {"lang": "><b>x"}]
     assert soup.find("b") is None
     assert problems == [(1, "lang='><b>x' is not a language code such as de or en-GB")]
+
 
 def test_tables_and_footnotes() -> None:
     soup, problems, *_ = render("| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1]\n\n[^1]: Fußnote\n")

@@ -181,7 +181,6 @@ def test_a_page_older_than_the_build_is_told_at_once(preview: Preview) -> None:
     assert run_apart(connect_late()) == RELOAD
 
 
-
 def test_a_build_that_ends_during_the_handshake_reaches_the_tab(unchanged: Preview) -> None:
     """The tab is told of builds from its hello on, not only once its `info` arrives."""
     async def handshake_then_build() -> dict | None:
@@ -207,6 +206,7 @@ def test_the_script_connects_to_the_port_the_browser_used(unchanged: Preview) ->
     page = connection.getresponse().read()
     connection.close()
     assert b'<script src="/livereload.js?host=localhost&amp;port=9000&amp;snipver=v' in page
+
 
 def test_a_tab_from_another_origin_is_refused(unchanged: Preview) -> None:
     with pytest.raises(HTTPClientError, match="403"):
@@ -386,7 +386,6 @@ def test_several_quick_saves_give_one_rebuild(tmp_path: Path) -> None:
     assert watcher.changed()
 
 
-
 def test_a_file_moved_in_with_an_old_time_is_a_change(tmp_path: Path) -> None:
     """mv, cp -p and unzip keep a file's old modification time: it is new all the same."""
     root = copy_project(tmp_path / "project")
@@ -398,6 +397,7 @@ def test_a_file_moved_in_with_an_old_time_is_a_change(tmp_path: Path) -> None:
     assert not watcher.changed()
     now[0] += 0.3
     assert watcher.changed()
+
 
 def test_the_preview_output_is_not_watched(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")

@@ -66,7 +66,6 @@ def test_status_lists_every_key_with_present_missing_and_outdated(project: Path)
     assert "footwear: missing in en; create it with: python build.py new en <path> --translation-of de/vorbeugen/laufschuhe.md" in result.stdout
 
 
-
 def test_status_counts_drafts_and_marks_them(project: Path) -> None:
     """A translation in progress is a draft: the build leaves it out, status must not."""
     new_page(project, "en", "prevention/stretching", today=TODAY)  # a draft, no German page yet
@@ -74,6 +73,7 @@ def test_status_counts_drafts_and_marks_them(project: Path) -> None:
     item = next(i for i in status.keys if i.key == "stretching")
     assert item.states == {"de": "missing", "en": "ok"} and item.drafts == {"en"}
     assert re.search(r"(?m)^  stretching +missing +ok \(draft\)$", format_status(status, TODAY))
+
 
 def test_marking_translated_makes_it_current_again(project: Path) -> None:
     translate_posture(project)
