@@ -52,17 +52,18 @@ _LINK_ATTRS = {("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"
 # expressions do the scanning, so a page costs a fraction of what HTMLParser takes.
 # A start tag without attributes (<p>, <li>: almost half of a page's tags) tells the checks
 # nothing and holds no "<" at which anything else could start, so the search passes over it
-# without stopping (the lookahead, which takes the name whole: `*+` is possessive). Only <script> and <style>, whose text is skipped, and a
-# name with "<" in it, which html.parser reads as one tag, are matched as such (group 3).
-# An attribute name starts only after a space, "/" or quote (and may start with "=" or a
-# quote), as in html.parser: without
-# that, a run of name characters could be split into names in exponentially many ways, and
-# a malformed tag ("<a b" repeated) took the search minutes.
+# without stopping (the lookahead, with the name taken whole). Only <script> and <style>,
+# whose text is skipped, and a name with "<" in it, which html.parser reads as one tag, are
+# matched as such (group 3).
+# An attribute name starts only after a space, "/" or quote (and may itself start with "="
+# or a quote), as in html.parser. Without that, a run of name characters could be split into
+# names in exponentially many ways, and a never-closed tag ("<a b" repeated) stalled the search.
 _VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s"'>]*)"""
 _NAME = r"[a-zA-Z][^\t\n\r\f />]*"
+_WHOLE_NAME = _NAME + "+"  # possessive (*+): the lookahead may not try shorter names
 _TAG = re.compile(
     r"<!--.*?-->"
-    r"|<(?!" + _NAME + r"+[\s/]*>)(" + _NAME + r")((?:[\s/]*(?<=[\s/\"'])[^\s/>][^\s/>\"'=]*(?:\s*=\s*" + _VALUE + r")?)*)[\s/]*>"
+    r"|<(?!" + _WHOLE_NAME + r"[\s/]*>)(" + _NAME + r")((?:[\s/]*(?<=[\s/\"'])[^\s/>][^\s/>\"'=]*(?:\s*=\s*" + _VALUE + r")?)*)[\s/]*>"
     r"|<((?i:script|style)|" + _NAME + r"<[^\t\n\r\f />]*)[\s/]*>",
     re.S,
 )
