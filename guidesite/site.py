@@ -34,6 +34,7 @@ class Site:
     by_key: dict[tuple[str, str], Entry] = field(default_factory=dict)
     by_rel: dict[str, Entry] = field(default_factory=dict)
     children: dict[tuple[str, str | None], list[Entry]] = field(default_factory=dict)
+    nav_position: dict[str, int] = field(default_factory=dict)  # content path -> index in its children group
     warnings: list[str] = field(default_factory=list)
 
     def url(self, entry: Entry) -> str:
@@ -77,7 +78,9 @@ class Site:
         if entry.page.meta.nav is None or entry.page.meta.parent is None:
             return None, None
         group = self.children.get((entry.lang, entry.page.meta.parent), [])
-        i = group.index(entry)
+        # Looked up, not searched for: a flat section of thousands of pages stays linear, and
+        # comparing entries would read the bodies of pages the cache left unread.
+        i = self.nav_position[entry.page.rel]
         return (group[i - 1] if i > 0 else None, group[i + 1] if i + 1 < len(group) else None)
 
 
@@ -123,6 +126,7 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
             site.warnings.append(f"content/{entry.page.rel}:{entry.page.key_lines.get('key', 1)}: no translation in {', '.join(missing)} (no page there has key '{entry.key}')")
     for group in site.children.values():
         group.sort(key=lambda e: (e.page.meta.nav, e.page.rel))
+        site.nav_position.update((e.page.rel, i) for i, e in enumerate(group))
     errors.raise_if_any()
     return site
 

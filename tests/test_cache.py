@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from guidesite.cache import CACHE_DIR
+from guidesite.cache import CACHE_DIR, _LazyPage
 from guidesite.pipeline import BuildOptions, build
+from guidesite.render import _Job
 
 sys.path.insert(0, str(REPO / "bench"))
 import corpus  # noqa: E402
@@ -239,6 +240,26 @@ def test_files_unchanged_for_a_while_are_not_read_and_their_pages_still_exact(
     full = tmp_path / "full"
     build(BuildOptions(root=project, out_dir=full, cache=False))
     assert snapshot(out) == snapshot(full)
+
+
+def test_a_rebuild_reads_the_bodies_of_the_pages_it_renders_only(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding a page's neighbours in the navigation must not compare pages, which reads their bodies."""
+    monkeypatch.setattr("guidesite.cache._SETTLED_NS", 0)
+    out = tmp_path / "out"
+    build(BuildOptions(root=project, out_dir=out))
+    build(BuildOptions(root=project, out_dir=out))
+    read: list[str] = []
+    load_body = _LazyPage.__getattr__
+    monkeypatch.setattr(_LazyPage, "__getattr__", lambda page, name: read.append(page.rel) or load_body(page, name))
+    rendered: list[str] = []
+    render_page = _Job.render
+    monkeypatch.setattr(_Job, "render", lambda job, index: rendered.append(job.site.entries[index].page.rel) or render_page(job, index))
+    page = article(project, 6)
+    text = page.read_text("utf-8")
+    page.write_text(re.sub(r"^title: .*$", 'title: "Neuer Titel"', text, count=1, flags=re.M), "utf-8")
+    build(BuildOptions(root=project, out_dir=out))
+    assert read and set(read) <= set(rendered)
 
 
 def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: Path, tmp_path: Path) -> None:
