@@ -140,6 +140,10 @@ class State:
     catalogs: dict[str, Translations | NullTranslations] = field(default_factory=dict)  # for the error page
 
 
+class PreviewStopped(Exception):
+    """The server's or the watcher's thread has ended with an error."""
+
+
 class Preview:
     """The preview server: one build at start, then a rebuild after every pause in saving.
 
@@ -184,10 +188,18 @@ class Preview:
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         try:
             self._threads[0].start()
-            serving.wait()  # the watcher's first build publishes through the server's loop
+            # The watcher's first build publishes through the server's loop: wait for it, or
+            # for the thread's end, should setting up the server fail.
+            while not serving.wait(0.1):
+                if not self._threads[0].is_alive():
+                    raise PreviewStopped("the preview server could not start (the error is above)")
             self._threads[1].start()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def running(self) -> bool:
+        """Whether the server and the watcher both still run: an error in either ends its thread."""
+        return bool(self._threads) and all(thread.is_alive() for thread in self._threads)
 
     def stop(self) -> None:
         """Stop watching (letting a build finish), then close the tabs' websockets and the port."""
@@ -196,7 +208,7 @@ class Preview:
             server, watcher = self._threads
             if watcher.ident is not None:  # not started if start() was interrupted
                 watcher.join()
-            if server.ident is not None:
+            if server.is_alive():
                 assert self._loop and self._stopped
                 self._loop.add_callback(self._stopped.set)
                 server.join()
@@ -263,7 +275,10 @@ class Preview:
         if self._loop is None or self._stopped is None or self._stopped.is_set():
             return publish()  # not serving: no tab to tell
         self._loop.add_callback(publish)
-        done.wait()
+        while not done.wait(0.5):
+            if not self._threads[0].is_alive():  # publish will never run: there is no tab to tell
+                self.state = state
+                return
 
 
 class _Tabs(LiveReloadHandler):
@@ -491,8 +506,12 @@ def serve(root: Path, host: str, port: int, allow_remote: bool) -> int:
     try:
         preview.start()
         print(f"Preview with drafts at {preview.url} – it reloads after every save. Ctrl+C stops it.", flush=True)
-        while True:
-            time.sleep(3600)
+        while preview.running():
+            time.sleep(1)  # Ctrl+C and SIGTERM cut it short
+        raise PreviewStopped("the preview stopped after an internal error (the error is above)")
+    except PreviewStopped as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     finally:

@@ -365,6 +365,47 @@ def test_stop_ends_everything_and_closes_the_port(tmp_path: Path) -> None:
         get(preview, "/de/")
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the server's, on purpose
+def test_a_server_that_cannot_start_is_reported_not_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(server: object, sockets: object) -> None:
+        raise OSError("no sockets today")
+
+    monkeypatch.setattr(serve.HTTPServer, "add_sockets", refuse)
+    preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            preview.start()
+        except BaseException as exc:  # noqa: BLE001 - the test looks at what start() raised
+            failures.append(exc)
+
+    starting = threading.Thread(target=start, daemon=True)  # daemon: a hang must not keep pytest alive
+    starting.start()
+    starting.join(timeout=60)
+    assert not starting.is_alive(), "start() waits for a server that will never serve"
+    preview.stop()
+    assert [type(f) for f in failures] == [serve.PreviewStopped]
+
+
+def test_the_serve_command_ends_when_the_watcher_fails(tmp_path: Path) -> None:
+    """A preview that no longer rebuilds must not pretend to: the command says so and exits 1."""
+    root = copy_project(tmp_path / "project")
+    script = (
+        "import sys\n"
+        "from guidesite import cli, serve\n"
+        "def broken(watcher):\n"
+        "    raise RuntimeError('watching failed')\n"
+        "serve.Watcher.changed = broken\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, "--root", str(root), "serve", "--port", "0"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "serve: the preview stopped after an internal error" in result.stderr
+    assert "RuntimeError: watching failed" in result.stderr  # the cause, shown once, by the thread
+
+
 def test_several_quick_saves_give_one_rebuild(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     now = [0.0]
