@@ -13,19 +13,24 @@ from .scaffold import NEW_LAYOUTS, mark_translated, new_page
 from .status import collect_status, format_status
 
 
-def _options(defaults: bool) -> argparse.ArgumentParser:
-    """The options every command takes. Given again after the command (`check --root x`),
-    they win; there they default to nothing, so that they do not undo the ones before it."""
+# The options that shape a build, and the commands that build.
+_BUILD_OPTIONS = {"out": "--out", "drafts": "--drafts", "no_cache": "--no-cache"}
+_TAKES = {"build": {"out", "drafts", "no_cache"}, "check": {"drafts", "no_cache"}}
+
+
+def _options(*names: str) -> argparse.ArgumentParser:
+    """--root and the named build options, for the parser before the command and for each
+    command's own. None has a default here: one given after the command (`check --root x`)
+    wins, and one left out does not undo the same option given before it (see main)."""
     options = argparse.ArgumentParser(add_help=False)
-
-    def default(value: object) -> object:
-        return value if defaults else argparse.SUPPRESS
-
-    options.add_argument("--root", type=Path, default=default(Path.cwd()), help="project folder (default: current folder)")
-    options.add_argument("--out", type=Path, default=default(None), help="output folder (default: <root>/site)")
-    options.add_argument("--drafts", action="store_true", default=default(False), help="include pages marked draft: true")
-    options.add_argument("--no-cache", action="store_true", default=default(False),
-                         help="ignore the build cache in .cache/guidesite/: render every page")
+    options.add_argument("--root", type=Path, default=argparse.SUPPRESS, help="project folder (default: current folder)")
+    if "out" in names:
+        options.add_argument("--out", type=Path, default=argparse.SUPPRESS, help="output folder (default: <root>/site)")
+    if "drafts" in names:
+        options.add_argument("--drafts", action="store_true", default=argparse.SUPPRESS, help="include pages marked draft: true")
+    if "no_cache" in names:
+        options.add_argument("--no-cache", action="store_true", default=argparse.SUPPRESS,
+                             help="ignore the build cache in .cache/guidesite/: render every page")
     return options
 
 
@@ -33,10 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build.py",
         description="Build the multilingual guide from content/ into site/.",
-        parents=[_options(defaults=True)],
+        parents=[_options(*_BUILD_OPTIONS)],  # for `build`, the command when none is named
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    command = functools.partial(commands.add_parser, parents=[_options(defaults=False)])
+
+    def command(name: str, **kwargs: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[_options(*_TAKES.get(name, ()))], **kwargs)
+
     command("build", help="build the site into site/ (the default)")
     check = command("check", help="run every check without writing anything")
     check.add_argument("--strict", action="store_true", help="treat warnings (missing or outdated translations, overdue reviews, uncited sources) as errors")
@@ -56,9 +64,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    root = args.root.resolve()
+    parser = _parser()
+    args = parser.parse_args(argv)
     command = args.command or "build"
+    # Given before the command, a build option reaches every command: refuse it where it
+    # means nothing (the preview always shows drafts; status reads the sources only).
+    for name, flag in _BUILD_OPTIONS.items():
+        if name in vars(args) and name not in _TAKES.get(command, set()):
+            parser.error(f"{flag} does not apply to the command '{command}'")
+    root = getattr(args, "root", Path.cwd()).resolve()
     if command == "serve":
         from .serve import serve  # here, not above: a build need not load the HTTP server
 
@@ -67,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         return _editor_command(args, root)
     options = BuildOptions(
         root=root,
-        out_dir=(args.out or root / "site"),
-        drafts=args.drafts,
+        out_dir=getattr(args, "out", root / "site"),
+        drafts=getattr(args, "drafts", False),
         write=command == "build",
-        cache=not args.no_cache,
+        cache=not getattr(args, "no_cache", False),
     )
     try:
         result = build(options)

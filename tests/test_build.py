@@ -56,6 +56,16 @@ def test_options_work_after_the_command_too(project: Path, tmp_path: Path) -> No
     assert (tmp_path / "out/de/neu/index.html").is_file()
 
 
+@pytest.mark.parametrize("args", [["--drafts", "status"], ["status", "--drafts"], ["check", "--out", "x"],
+                                  ["--out", "x", "check"], ["serve", "--no-cache"], ["--drafts", "serve"]])
+def test_an_option_a_command_has_no_use_for_is_refused(project: Path, args: list[str]) -> None:
+    """Accepted and ignored, `serve --no-cache` or `check --out x` would mislead: refused, naming the option."""
+    result = run_build(project, *args)
+    flag = next(a for a in args if a.startswith("--"))
+    assert result.returncode == 2 and flag in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (project / "site").exists() and not (project / "x").exists()
+
+
 def add_page(project: Path, rel: str, key: str, slug: str, extra: str = "") -> None:
     (project / "content" / rel).write_text(
         f"---\ntitle: Neu\ndescription: Eine neue Seite.\nkey: {key}\nslug: {slug}\n{extra}---\nText.\n", "utf-8")
