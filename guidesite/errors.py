@@ -31,7 +31,8 @@ class BuildError(Exception):
 
     def __init__(self, errors: list[ContentError]):
         super().__init__(f"{len(errors)} error(s)")
-        self.errors = sorted(set(errors))
+        # By file and line; on one line, in the order found (`<b>` before `</b>`), each once.
+        self.errors = sorted(dict.fromkeys(errors), key=lambda e: (e.path, e.line))
 
 
 @dataclass

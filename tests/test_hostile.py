@@ -130,7 +130,7 @@ REFUSED = [
     ("<!-- <script>alert(1)</script> -->", "raw HTML is not allowed: write Markdown instead"),
     ("<iframe src=javascript:alert(1)></iframe>", "raw HTML is not allowed: write Markdown instead"),
     ("Text <img src=x onerror=alert(1)> mehr", "raw HTML is not allowed: <img src=x onerror=alert(1)>"),
-    ('Ein <a href="javascript:alert(1)">Link</a>', ("raw HTML is not allowed: </a>", 'raw HTML is not allowed: <a href="javascript:alert(1)">')),
+    ('Ein <a href="javascript:alert(1)">Link</a>', ('raw HTML is not allowed: <a href="javascript:alert(1)">', "raw HTML is not allowed: </a>")),
     ("Text <details open ontoggle=alert(1)>", "raw HTML is not allowed: <details open ontoggle=alert(1)>"),
     ("[x](javascript:alert(1))", "links may only use https, http or mailto: javascript:alert(1)"),
     ("[x](JAVASCRIPT:alert(1))", "links may only use https, http or mailto: JAVASCRIPT:alert(1)"),
