@@ -222,13 +222,11 @@ class BuildCache:
 
         A file whose size, times and inode are those recorded when its digest was computed,
         at least two seconds after its last change, has that digest still (its ctime would
-        show any write since, and no program can set ctime): it is not even read, and its
-        body is read (and checked against the digest) only if the page is rendered.
+        show any write since, and no program can set ctime): it is not even read. A page's
+        body is read (and checked against the digest) only when the page is rendered.
         """
         pages: list[Page | None] = []
         unknown: list[tuple[int, Path, str, str]] = []
-        texts: dict[int, bytes] = {}
-        known_stamps: dict[int, Stamp] = {}
         settled = time.time_ns() - _SETTLED_NS
         for path, rel, lang in found:
             known = self._index.sources.get(rel) if self.enabled else None
@@ -239,30 +237,29 @@ class BuildCache:
                         self._source_digests[rel], self._fronts[rel] = known[0], known[1]
                         pages.append(_page(known, None, str(path)))
                         continue
-            with open(path, "rb") as file:
-                data = file.read()
-                info = os.fstat(file.fileno())
-            digest = sha256(data)
-            self._source_digests[rel] = digest
-            if known and known[0] == digest:
-                self._fronts[rel] = known[1]
-                pages.append(_page(known, data))
-                self._index.sources[rel] = (*known[:4], _stamp(info))
-                self._dirty = True
-            else:
-                texts[len(pages)], known_stamps[len(pages)] = data, _stamp(info)
-                unknown.append((len(pages), path, rel, lang))
-                pages.append(None)
-        for (index, _, rel, _), (page, problems, known) in zip(unknown, map_in_workers(_read_source, unknown)):
+                with open(path, "rb") as file:
+                    data = file.read()
+                    info = os.fstat(file.fileno())
+                if known[0] == sha256(data):  # touched, not changed
+                    self._source_digests[rel], self._fronts[rel] = known[0], known[1]
+                    pages.append(_page(known, data))
+                    self._index.sources[rel] = (*known[:4], _stamp(info))
+                    self._dirty = True
+                    continue
+            unknown.append((len(pages), path, rel, lang))
+            pages.append(None)
+        # Each worker reads a file once: its digest and its page come from the same bytes,
+        # even if an editor saves it meanwhile.
+        for (index, path, rel, _), (page, problems, known) in zip(unknown, map_in_workers(_read_source, unknown)):
             errors.items.extend(problems)
+            if known[0]:
+                self._source_digests[rel], self._fronts[rel] = known[0], known[1]
             if known[2] >= 0:  # the worker sent what the page is made of, not the page
-                self._fronts[rel] = known[1]
-                pages[index] = _page(known, texts[index])
+                pages[index] = _page(known, None, str(path))
                 if self.enabled:
-                    self._index.sources[rel] = (self._source_digests[rel], *known[1:4], known_stamps[index])
+                    self._index.sources[rel] = known
                     self._dirty = True
             elif page is not None:
-                self._fronts[rel] = known[1]
                 pages[index] = page
         return pages
 
@@ -516,26 +513,29 @@ def facts_digest(data: bytes) -> str:
     return sha256(data)[:32]
 
 
-def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], tuple[str, str, int, bytes]]:
+def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], tuple[str, str, int, bytes, Stamp]]:
     """read_page, in a worker: its problems, and the page's entry for the index's sources.
 
-    Sending the entry instead of the page spares pickling its body (the caller has the file).
-    Where the body cannot be cut from the file as read_page does (start -1), the page is sent.
+    Sending the entry instead of the page spares pickling its body: the page reads it from
+    the file when rendered, checked against the digest. Where the body cannot be cut from
+    the file as read_page does (start -1), the page is sent.
     """
     _, path, rel, lang = item
     errors = ErrorList(path.parents[len(Path(rel).parts)])
-    page = read_page(path, rel, lang, errors)
-    if page is None:
-        return None, errors.items, ("", "", -1, b"")
     with open(path, "rb") as file:
-        text = _normalised(file.read())
+        data = file.read()
+        stamp = _stamp(os.fstat(file.fileno()))
+    page = read_page(path, rel, lang, errors, data)
+    if page is None:
+        return None, errors.items, ("", "", -1, b"", stamp)
+    text = _normalised(data)
     start = len(text) - len(page.body)
-    front = sha256(repr((rel, page.meta)).encode())[:16]
+    digest, front = sha256(data), sha256(repr((rel, page.meta)).encode())[:16]
     if text[start:] != page.body:
-        return page, errors.items, ("", front, -1, b"")
+        return page, errors.items, (digest, front, -1, b"", stamp)
     values = [getattr(page, f.name) for f in fields(Page)]
     values[_META], values[_BODY] = tuple(getattr(page.meta, f.name) for f in fields(FrontMatter)), ""
-    return None, errors.items, ("", front, start, pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
+    return None, errors.items, (digest, front, start, pickle.dumps(values, pickle.HIGHEST_PROTOCOL), stamp)
 
 
 def _page(known: tuple[Any, ...], data: bytes | None, path: str = "") -> Page:

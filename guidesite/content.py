@@ -170,12 +170,14 @@ def split_front_matter(text: str) -> tuple[str, str, int] | str:
     return "the front matter is not closed: add a line '---' after it"
 
 
-def read_page(path: Path, rel: str, lang: str, errors: ErrorList) -> Page | None:
-    """Read one file; on any problem report it with its line and return None."""
+def read_page(path: Path, rel: str, lang: str, errors: ErrorList, data: bytes | None = None) -> Page | None:
+    """Read one file (or take its bytes as already read); on any problem report it with its
+    line and return None."""
     def report(line: int, message: str) -> None:
         errors.add(path, line, message)
 
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
         report(1, f"the file is {len(data) // 1_000_000} MB; a page may be at most {MAX_FILE_BYTES // 1_000_000} MB")
         return None
