@@ -559,8 +559,11 @@ class _LazyPage(Page):
         if name != "body":
             raise AttributeError(name)
         path, start, digest = self.__dict__["_source"]
-        with open(path, "rb") as file:
-            data = file.read()
+        try:
+            with open(path, "rb") as file:
+                data = file.read()
+        except OSError:  # moved or deleted since the build found it
+            data = b""
         if sha256(data) != digest:
             raise BuildError([ContentError(f"content/{self.rel}", 1, "the file changed while the site was built: build again")])
         self.__dict__["body"] = body = _normalised(data)[start:]

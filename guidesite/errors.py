@@ -34,6 +34,11 @@ class BuildError(Exception):
         # By file and line; on one line, in the order found (`<b>` before `</b>`), each once.
         self.errors = sorted(dict.fromkeys(errors), key=lambda e: (e.path, e.line))
 
+    def __reduce__(self) -> tuple[type[BuildError], tuple[list[ContentError]]]:
+        # Raised in a worker process, it reaches the main one pickled: with its errors, not
+        # with the summary Exception would pass to __init__.
+        return BuildError, (self.errors,)
+
 
 @dataclass
 class ErrorList:

@@ -16,6 +16,8 @@ import pytest
 
 from conftest import REPO
 from guidesite.cache import CACHE_DIR, _LazyPage
+from guidesite import pipeline
+from guidesite.errors import BuildError
 from guidesite.pipeline import BuildOptions, build
 from guidesite.render import _Job
 
@@ -260,6 +262,34 @@ def test_a_rebuild_reads_the_bodies_of_the_pages_it_renders_only(
     page.write_text(re.sub(r"^title: .*$", 'title: "Neuer Titel"', text, count=1, flags=re.M), "utf-8")
     build(BuildOptions(root=project, out_dir=out))
     assert read and set(read) <= set(rendered)
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
+@pytest.mark.parametrize("change", ["edit", "delete"])
+def test_a_source_changed_while_the_build_runs_is_an_error_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, cache: bool) -> None:
+    """Bodies are read when rendered, in the worker processes: a save (or a move) since the
+    pages were loaded is reported with the file, not as a traceback, and site/ stays as it was."""
+    root = corpus.generate(tmp_path / "project", 40)  # enough pages for the worker processes
+    assert run_build(root, "--no-cache").returncode == 0  # a site to keep, and no cache: every page is new
+    before = snapshot(root / "site")
+    source = corpus.article_path(root, 40, 30)
+    assemble = pipeline.assemble
+
+    def change_it_after_loading(*args: object) -> object:
+        site = assemble(*args)
+        if change == "edit":
+            source.write_text(source.read_text("utf-8") + "\nA sentence added meanwhile.\n", "utf-8")
+        else:
+            source.unlink()
+        return site
+
+    monkeypatch.setattr(pipeline, "assemble", change_it_after_loading)
+    with pytest.raises(BuildError) as raised:
+        build(BuildOptions(root=root, out_dir=root / "site", cache=cache))
+    rel = source.relative_to(root).as_posix()
+    assert [str(e) for e in raised.value.errors] == [f"{rel}:1: the file changed while the site was built: build again"]
+    assert snapshot(root / "site") == before
 
 
 def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: Path, tmp_path: Path) -> None:
