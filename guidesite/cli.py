@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from . import __version__
 from .errors import BuildError
 from .pipeline import BuildOptions, build
 from .scaffold import NEW_LAYOUTS, mark_translated, new_page
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Build the multilingual guide from content/ into site/.",
         parents=[_options(*_BUILD_OPTIONS)],  # for `build`, the command when none is named
     )
+    parser.add_argument("--version", action="version", version=f"guidesite {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, **kwargs: str) -> argparse.ArgumentParser:

@@ -1,6 +1,7 @@
 """The build as a whole on copies of the project: drafts, missing translations, failures."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,11 @@ def test_two_builds_are_byte_identical(project: Path, tmp_path: Path) -> None:
     assert run_build(project, "--out", str(tmp_path / "a")).returncode == 0
     assert run_build(project, "--out", str(tmp_path / "b")).returncode == 0
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_version_names_the_generator_and_its_version() -> None:
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and re.fullmatch(r"guidesite \d+\.\d+\.\d+\n", result.stdout), result.stdout
 
 
 def test_help_explains_each_command() -> None:
