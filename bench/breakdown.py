@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         floor_cpu, floor_wall = json.loads((floor_reports / "summary").read_text())
         build_cpu, walls, build_wall = build_breakdown(root, build_reports)
 
+    if "page, in all" not in build_cpu:
+        raise SystemExit(f"N = {args.n} is too few pages for worker processes: use --n 40 or more")
     page = build_cpu.pop("page, in all")
     parts = ["Markdown", "templates", "checks of the page's HTML", "writing the HTML"]
     build_cpu["rest of each page"] = page - sum(build_cpu[p] for p in parts)
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         floor_figure = f"{floor_parts[part]:.2f}" if part in floor_parts else "–"
         print(f"| {part} | {build_cpu[part]:.2f} | {floor_figure} |")
     print(f"| all | {sum(build_cpu.values()):.2f} | {floor_cpu['all']:.2f} |")
+    print("(The floor's writing includes reading each file; the build reads it for its front matter,"
+          " and again, with its digest checked, for the rest of its page.)")
     print("\nwall seconds in the main process")
     print("| step | build |")
     print("|---|---:|")

@@ -237,13 +237,14 @@ class BuildCache:
                         self._source_digests[rel], self._fronts[rel] = known[0], known[1]
                         pages.append(_page(known, None, str(path)))
                         continue
-                with open(path, "rb") as file:
-                    data = file.read()
-                    info = os.fstat(file.fileno())
+                try:
+                    data, stamp = _read_stamped(path)
+                except OSError:  # gone since it was found: the worker reports it
+                    data, stamp = b"", _UNTRUSTED
                 if known[0] == sha256(data):  # touched, not changed
                     self._source_digests[rel], self._fronts[rel] = known[0], known[1]
                     pages.append(_page(known, data))
-                    self._index.sources[rel] = (*known[:4], _stamp(info))
+                    self._index.sources[rel] = (*known[:4], stamp)
                     self._dirty = True
                     continue
             unknown.append((len(pages), path, rel, lang))
@@ -508,6 +509,25 @@ def _stamp(info: os.stat_result) -> Stamp:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
+_UNTRUSTED: Stamp = (-1, 0, 0, 0)  # matches no file: its digest is computed again next time
+CHANGED_DURING_BUILD = "the file changed while the site was built: build again"
+
+
+def _read_stamped(path: Path) -> tuple[bytes, Stamp]:
+    """A source file's bytes, and the stamp a later build may know them by.
+
+    The stamp is taken before the bytes, so a save while reading leaves the older stamp,
+    which the saved file no longer matches. And it is kept only for a file settled when
+    read: a save within the file system's clock tick of the last one could leave size and
+    times as they were, but not one that comes seconds later.
+    """
+    read_at = time.time_ns()
+    with open(path, "rb") as file:
+        info = os.fstat(file.fileno())
+        data = file.read()
+    return data, _stamp(info) if info.st_ctime_ns < read_at - _SETTLED_NS else _UNTRUSTED
+
+
 def facts_digest(data: bytes) -> str:
     """The digest StoredPage.facts names facts by."""
     return sha256(data)[:32]
@@ -522,9 +542,11 @@ def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[Co
     """
     _, path, rel, lang = item
     errors = ErrorList(path.parents[len(Path(rel).parts)])
-    with open(path, "rb") as file:
-        data = file.read()
-        stamp = _stamp(os.fstat(file.fileno()))
+    try:
+        data, stamp = _read_stamped(path)
+    except OSError:  # moved or deleted since the build found it
+        errors.add(path, 1, CHANGED_DURING_BUILD)
+        return None, errors.items, ("", "", -1, b"", _UNTRUSTED)
     page = read_page(path, rel, lang, errors, data)
     if page is None:
         return None, errors.items, ("", "", -1, b"", stamp)
@@ -565,7 +587,7 @@ class _LazyPage(Page):
         except OSError:  # moved or deleted since the build found it
             data = b""
         if sha256(data) != digest:
-            raise BuildError([ContentError(f"content/{self.rel}", 1, "the file changed while the site was built: build again")])
+            raise BuildError([ContentError(f"content/{self.rel}", 1, CHANGED_DURING_BUILD)])
         self.__dict__["body"] = body = _normalised(data)[start:]
         return body
 

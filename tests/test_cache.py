@@ -16,7 +16,7 @@ import pytest
 
 from conftest import REPO
 from guidesite.cache import CACHE_DIR, _LazyPage
-from guidesite import pipeline
+from guidesite import content, pipeline
 from guidesite.errors import BuildError
 from guidesite.pipeline import BuildOptions, build
 from guidesite.render import _Job
@@ -290,6 +290,57 @@ def test_a_source_changed_while_the_build_runs_is_an_error_naming_it(
     rel = source.relative_to(root).as_posix()
     assert [str(e) for e in raised.value.errors] == [f"{rel}:1: the file changed while the site was built: build again"]
     assert snapshot(root / "site") == before
+
+
+def test_a_save_while_a_source_is_read_is_seen_by_the_next_build(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digest a build records must never be paired with the stamp of a later version:
+    the next builds would trust it, and fail or publish the old text for good."""
+    monkeypatch.setattr("guidesite.cache._SETTLED_NS", 0)  # every stamp trusted at once
+    source = article(project, 3)
+    saved: list[bool] = []
+    real_fstat = os.fstat
+
+    def save_then_fstat(fd: int) -> os.stat_result:
+        if not saved and os.readlink(f"/proc/self/fd/{fd}") == str(source):  # as an editor saves, once
+            saved.append(True)
+            source.write_text(source.read_text("utf-8") + "\nRUMPF, saved while read.\n", "utf-8")
+        return real_fstat(fd)
+
+    monkeypatch.setattr("guidesite.cache.os.fstat", save_then_fstat)
+    out = tmp_path / "out"
+    build(BuildOptions(root=project, out_dir=out))
+    os.utime(source)  # touched: the next build reads it, and the editor saves meanwhile
+    for _ in range(3):
+        try:
+            build(BuildOptions(root=project, out_dir=out))
+        except BuildError as exc:  # acceptable once, while the file changes under the build
+            assert [e.message for e in exc.errors] == ["the file changed while the site was built: build again"]
+    assert saved
+    monkeypatch.setattr("guidesite.cache.os.fstat", real_fstat)
+    build(BuildOptions(root=project, out_dir=out))
+    full = tmp_path / "full"
+    build(BuildOptions(root=project, out_dir=full, cache=False))
+    assert snapshot(out) == snapshot(full)
+    assert any(b"RUMPF, saved while read." in data for data in snapshot(out).values())
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
+def test_a_source_gone_between_finding_and_reading_is_an_error_naming_it(
+        project: Path, monkeypatch: pytest.MonkeyPatch, cache: bool) -> None:
+    source = article(project, 3)
+    discover = content.discover
+
+    def discover_then_delete(*args: object) -> object:
+        found = discover(*args)
+        source.unlink()
+        return found
+
+    monkeypatch.setattr(content, "discover", discover_then_delete)
+    with pytest.raises(BuildError) as raised:
+        build(BuildOptions(root=project, out_dir=project / "site", cache=cache))
+    rel = source.relative_to(project).as_posix()
+    assert [str(e) for e in raised.value.errors] == [f"{rel}:1: the file changed while the site was built: build again"]
 
 
 def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: Path, tmp_path: Path) -> None:
