@@ -220,20 +220,19 @@ class BuildCache:
     def read_pages(self, found: list[tuple[Path, str, str]], errors: ErrorList) -> list[Page | None]:
         """content.read_pages, parsing and checking only the files not seen before (in parallel).
 
-        A file whose size, times and inode are those recorded when its digest was computed,
-        at least two seconds after its last change, has that digest still (its ctime would
-        show any write since, and no program can set ctime): it is not even read. A page's
-        body is read (and checked against the digest) only when the page is rendered.
+        A file whose size, times and inode are those recorded with its digest (which happens
+        only for a file settled when read, see _read_stamped) has that digest still: its ctime
+        would show any write since, and no program can set ctime. It is not even read. A
+        page's body is read (and checked against the digest) only when the page is rendered.
         """
         pages: list[Page | None] = []
         unknown: list[tuple[int, Path, str, str]] = []
-        settled = time.time_ns() - _SETTLED_NS
         for path, rel, lang in found:
             known = self._index.sources.get(rel) if self.enabled else None
             if known:
                 with contextlib.suppress(OSError):
                     info = os.stat(path)
-                    if _stamp(info) == known[4] and info.st_ctime_ns < settled:
+                    if _stamp(info) == known[4]:
                         self._source_digests[rel], self._fronts[rel] = known[0], known[1]
                         pages.append(_page(known, None, str(path)))
                         continue

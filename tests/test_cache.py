@@ -264,6 +264,14 @@ def test_a_rebuild_reads_the_bodies_of_the_pages_it_renders_only(
     assert read and set(read) <= set(rendered)
 
 
+def assert_changed_during_build(root: Path, source: Path, cache: bool) -> None:
+    """A build stops with one error, naming source: it changed while the site was built."""
+    with pytest.raises(BuildError) as raised:
+        build(BuildOptions(root=root, out_dir=root / "site", cache=cache))
+    rel = source.relative_to(root).as_posix()
+    assert [str(e) for e in raised.value.errors] == [f"{rel}:1: the file changed while the site was built: build again"]
+
+
 @pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
 @pytest.mark.parametrize("change", ["edit", "delete"])
 def test_a_source_changed_while_the_build_runs_is_an_error_naming_it(
@@ -285,10 +293,7 @@ def test_a_source_changed_while_the_build_runs_is_an_error_naming_it(
         return site
 
     monkeypatch.setattr(pipeline, "assemble", change_it_after_loading)
-    with pytest.raises(BuildError) as raised:
-        build(BuildOptions(root=root, out_dir=root / "site", cache=cache))
-    rel = source.relative_to(root).as_posix()
-    assert [str(e) for e in raised.value.errors] == [f"{rel}:1: the file changed while the site was built: build again"]
+    assert_changed_during_build(root, source, cache)
     assert snapshot(root / "site") == before
 
 
@@ -337,10 +342,7 @@ def test_a_source_gone_between_finding_and_reading_is_an_error_naming_it(
         return found
 
     monkeypatch.setattr(content, "discover", discover_then_delete)
-    with pytest.raises(BuildError) as raised:
-        build(BuildOptions(root=project, out_dir=project / "site", cache=cache))
-    rel = source.relative_to(project).as_posix()
-    assert [str(e) for e in raised.value.errors] == [f"{rel}:1: the file changed while the site was built: build again"]
+    assert_changed_during_build(project, source, cache)
 
 
 def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: Path, tmp_path: Path) -> None:
