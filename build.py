@@ -2,7 +2,10 @@
 """Build the guide: `python build.py --help` lists the commands."""
 import sys
 
-from guidesite.cli import main
+try:
+    from guidesite.cli import main
+except KeyboardInterrupt:  # Ctrl+C while the modules load: stop as quietly as later on
+    sys.exit(130)
 
 if __name__ == "__main__":
     sys.exit(main())

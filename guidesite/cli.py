@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__
@@ -78,6 +82,36 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import serve  # here, not above: a build need not load the HTTP server
 
         return serve(root, args.host, args.port, args.allow_remote)
+    with _sigterm_as_interrupt():
+        try:
+            return _run(args, command, root)
+        except KeyboardInterrupt:
+            # The site is swapped in whole or not at all (guidesite/output.py), so this is true
+            # wherever the interrupt landed.
+            after = "; site/ holds the last complete build" if command == "build" else ""
+            print(f"interrupted{after}.", file=sys.stderr)
+            return 130
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI timeout, `kill`) stops a command as Ctrl+C does: with the worker
+    processes ended, not left behind waiting for work that never comes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a signal handler
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace, command: str, root: Path) -> int:
     if command in ("status", "new", "translated"):
         return _editor_command(args, root)
     options = BuildOptions(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -46,16 +47,43 @@ def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any], meanwhile: 
     # it neither spends time on them nor copies their memory pages by touching them.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
+        try:
             chunked = pool.map(_run_chunk, chunks)
             meanwhile()
-            return [result for chunk in chunked for result in chunk]
+            results = [result for chunk in chunked for result in chunk]
+        except BaseException:
+            _stop_now(pool)
+            raise
+        pool.shutdown()
+        return results
     finally:
         _work = None
         gc.unfreeze()
 
 
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """End the workers at once, on Ctrl+C, SIGTERM or an error.
+
+    Leaving the pool the usual way waits for every queued page to be done: seconds after
+    Ctrl+C, and forever when the interrupt lands inside the pool's own bookkeeping (seen
+    with Python 3.11: the main process waiting for the pool's manager thread, and both
+    workers for a task). With its workers killed, the manager thread gives up at once, and
+    waiting for it here keeps it from racing the interpreter's exit (a traceback, seen too).
+    """
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14 and later
+    if kill is not None:
+        kill()
+    else:
+        for process in list((pool._processes or {}).values()):  # before 3.14, no public way
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _start_worker() -> None:
+    # Ctrl+C reaches every process in the terminal's group: the main process alone decides
+    # what it means (it ends the workers), so that the editor sees no worker's traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Parsing Markdown makes many short-lived objects and few cycles: collect less often.
     gc.set_threshold(50_000, 20, 100)
 
