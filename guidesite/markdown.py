@@ -279,8 +279,8 @@ class Markdown:
     def _resolve_href(token: Token, line: int, ctx: RenderContext) -> None:
         href = str(token.attrGet("href") or "")
         if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
-            if not href.lower().startswith(("http:", "https:", "mailto:")):
-                ctx.problems.append(Problem(line, f"links may only use https, http or mailto: {href[:40]}"))
+            if not href.lower().startswith(("http:", "https:", "mailto:", "tel:")):
+                ctx.problems.append(Problem(line, f"links may only use https, http, mailto or tel: {href[:40]}"))
                 token.attrSet("href", "#")
                 return
             if href.lower().startswith("http"):

@@ -60,7 +60,14 @@ def test_dangerous_and_unknown_schemes_are_not_links() -> None:
     soup, problems, *_ = render("[a](javascript:alert(1)) [b](ftp://x.org/f)\n")
     hrefs = [a.get("href") for a in soup.find_all("a")]
     assert not any(h and h.lower().startswith("javascript") for h in hrefs)
-    assert (1, "links may only use https, http or mailto: ftp://x.org/f") in problems
+    assert (1, "links may only use https, http, mailto or tel: ftp://x.org/f") in problems
+
+
+def test_a_phone_number_can_be_tapped_to_call() -> None:
+    soup, problems, *_ = render("Im Notfall: [112](tel:112).\n")
+    assert problems == []
+    link = soup.find("a")
+    assert (link["href"], link.get_text(), link.get("rel")) == ("tel:112", "112", None)
 
 
 def test_internal_links_are_resolved_and_broken_ones_reported() -> None:
