@@ -35,6 +35,31 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+# Every site the build writes has these at its top: a folder without them is not one.
+_SITE_MARKERS = ("index.html", "404.html", "sitemap.xml", "robots.txt")
+# The project's own folders: a site written into one would replace what is there.
+_PROJECT_FOLDERS = ("content", "templates", "assets", "translations", ".cache", "guidesite")
+
+
+def unsafe_out_dir(root: Path, out_dir: Path) -> str | None:
+    """Why the build must not write the site to out_dir, or None.
+
+    The swap replaces the folder whole, so what was there before is deleted: `--out .`
+    would take the project with it, `--out ~/Documents` the editor's files.
+    """
+    out, project = out_dir.resolve(), root.resolve()
+    if out == project or out in project.parents:
+        return "it is the project folder or holds it"
+    for part in _PROJECT_FOLDERS:
+        if out.is_relative_to(project / part):
+            return f"it is inside the project's {part}/"
+    if out.exists() and not out.is_dir():
+        return "it is a file, not a folder"
+    if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in _SITE_MARKERS):
+        return "it holds other files, not a site built before"
+    return None
+
+
 def clean_leftovers(out_dir: Path) -> None:
     """Remove staging folders an interrupted build left behind."""
     for leftover in out_dir.parent.glob(STAGING_PREFIX + "*"):

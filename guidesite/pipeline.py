@@ -15,7 +15,7 @@ from .config import load_config
 from .content import load_pages
 from .errors import ErrorList
 from .i18n import compile_catalogs, translations_from
-from .output import write_site
+from .output import unsafe_out_dir, write_site
 from .render import check_site_links, render_pages
 from .site import Site, assemble
 
@@ -42,6 +42,10 @@ def build(options: BuildOptions) -> BuildResult:
     """Run the whole pipeline; raises BuildError with every problem found, writing nothing then."""
     started = time.perf_counter()
     root = options.root
+    if options.write and (why := unsafe_out_dir(root, options.out_dir)):
+        errors = ErrorList(root)
+        errors.add(options.out_dir, 1, f"will not write the site here, because the build replaces the whole folder and {why}: choose a new or empty folder")
+        errors.raise_if_any()
     cache = BuildCache(root, enabled=options.cache)
     with cache.opened():
         config = load_config(root)
@@ -61,7 +65,11 @@ def build(options: BuildOptions) -> BuildResult:
         errors.raise_if_any()
         warnings = _warnings(site, sources, rendered.cited, options.today)
         if options.write:
-            _write(options.out_dir, rendered.files, assets, cache)
+            try:
+                _write(options.out_dir, rendered.files, assets, cache)
+            except OSError as exc:  # a folder on the way is a file, or not ours to write
+                errors.add(options.out_dir, 1, f"cannot write the site here: {exc.strerror or exc}")
+                errors.raise_if_any()
         cache.forget_unused({e.page.rel for e in site.entries})
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
     return BuildResult(counts, SiteFiles(rendered.files, cache), warnings, time.perf_counter() - started)
