@@ -264,11 +264,22 @@ def discover(config: SiteConfig, errors: ErrorList) -> list[tuple[Path, str, str
     return found
 
 
+def editors_own(name: str) -> bool:
+    """Whether a file or folder is one an editor's tools keep beside the pages, not a page:
+    hidden ones (vim's .x.md.swp, .DS_Store, emacs's .#x.md lock), backups (x.md~), emacs's
+    autosaves (#x.md#) and the file vim writes to test a folder before saving (4913).
+    Refused as pages, they made every save in the preview an error while vim was open."""
+    return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#")) or name == "4913"
+
+
 def _entries_below(folder: Path | str) -> Iterator[os.DirEntry[str]]:
     """Every entry below folder, as Path.rglob("*") finds them (not inside linked folders), but
-    with the file type read along with the folder, not by one system call per file."""
+    with the file type read along with the folder, not by one system call per file; without
+    the editors' own files."""
     with os.scandir(folder) as entries:
         for item in entries:
+            if editors_own(item.name):
+                continue
             yield item
             if item.is_dir(follow_symlinks=False):
                 yield from _entries_below(item.path)
