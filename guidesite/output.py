@@ -45,7 +45,8 @@ def unsafe_out_dir(root: Path, out_dir: Path) -> str | None:
     """Why the build must not write the site to out_dir, or None.
 
     The swap replaces the folder whole, so what was there before is deleted: `--out .`
-    would take the project with it, `--out ~/Documents` the editor's files.
+    would take the project with it, `--out ~/Documents` the editor's files. Another
+    folder than site/ is written only if empty or holding a site built before.
     """
     out, project = out_dir.resolve(), root.resolve()
     if out == project or out in project.parents:
@@ -55,6 +56,8 @@ def unsafe_out_dir(root: Path, out_dir: Path) -> str | None:
             return f"it is inside the project's {part}/"
     if out.exists() and not out.is_dir():
         return "it is a file, not a folder"
+    if out == project / "site":
+        return None  # the project's own output folder, whatever an earlier build or a test left there
     if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in _SITE_MARKERS):
         return "it holds other files, not a site built before"
     return None

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import Translations
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, pass_context, select_autoescape
+from jinja2 import (BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateRuntimeError,
+                    TemplateSyntaxError, pass_context, select_autoescape)
 from jinja2.runtime import Context
 
-from .assets import AssetMap
+from .assets import AssetMap, MissingAsset
 from .bodies import Body
 from .errors import ErrorList
 from .i18n import LocaleFormat
@@ -54,13 +55,13 @@ def make_environment(root: Path, lang: str, translations: Translations, assets: 
     )
     env.policies["ext.i18n.trimmed"] = True  # must match babel.cfg
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    _remember_messages(env)
+    _remember_messages(env, lang)
     fmt = LocaleFormat(site.config.language(lang).locale)
     env.globals.update(asset=assets.url, fmt=fmt)
     return env
 
 
-def _remember_messages(env: Environment) -> None:
+def _remember_messages(env: Environment, lang: str) -> None:
     """Translate each interface string once per build instead of on every page.
 
     A page asks for some twenty strings, each time through Jinja's gettext (a catalog
@@ -70,13 +71,22 @@ def _remember_messages(env: Environment) -> None:
     translate = env.globals["gettext"]
     known: dict[tuple[str, bool], str] = {}
 
+    def checked(context: Context, message: str, **variables: Any) -> str:
+        try:
+            return translate(context, message, **variables)
+        except (KeyError, TypeError, ValueError) as exc:
+            # Jinja fills every translation in with %, placeholders or not: "100 %" breaks it.
+            raise TemplateRuntimeError(
+                f"the '{lang}' translation of {message!r} in translations/{lang}/LC_MESSAGES/messages.po has a % "
+                f"that is not a placeholder ({exc}): write %% for a percent sign") from None
+
     @pass_context
     def gettext(context: Context, message: str, **variables: Any) -> str:
         if variables:
-            return translate(context, message, **variables)
+            return checked(context, message, **variables)
         key = (message, context.eval_ctx.autoescape)
         if key not in known:
-            known[key] = translate(context, message)
+            known[key] = checked(context, message)
         return known[key]
 
     # `_` is Jinja's alias that looks gettext up on every call: it is the same function.
@@ -241,9 +251,9 @@ class Templates:
             files["index.html"] = default_env.get_template("chooser.html").render(chooser).encode("utf-8")
             root_404 = dict(_special_context(site, site.config.default_language, default_env.globals["fmt"]), languages=languages)
             files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
-        files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
-        files["robots.txt"] = robots_txt(site).encode("utf-8")
-        files.update(web_manifests(site, self.assets, self.translations))
+            files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
+            files["robots.txt"] = robots_txt(site).encode("utf-8")
+            files.update(web_manifests(site, self.assets, self.translations))
         return files
 
 
@@ -258,6 +268,16 @@ def _template_errors(root: Path) -> Iterator[None]:
     except TemplateError as exc:
         line, name = _template_location(exc)
         errors.add(root / TEMPLATES_DIR / name, line, f"template error: {exc}")
+    except MissingAsset as exc:
+        line, name = _template_location(exc)
+        # Outside a template, the web manifest asked for one of its icons.
+        where = (root / TEMPLATES_DIR / name, line) if name != "?" else (root / "assets", 1)
+        errors.add(*where, f"{exc}" if name == "?" else f"template error: asset(): {exc}")
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        # What an expression in a template can raise at run time ({{ 1 / 0 }}, a "%" a
+        # translation did not double): the template's line, not a traceback.
+        line, name = _template_location(exc)
+        errors.add(root / TEMPLATES_DIR / name, line, f"template error: {type(exc).__name__}: {exc}")
     errors.raise_if_any()
 
 

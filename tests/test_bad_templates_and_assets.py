@@ -1,0 +1,73 @@
+"""Mistakes in templates, catalogs and assets: file:line and exit 1, never a traceback, and
+site/ as it was."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from robustness import make_small_site, manifest, run_build
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} is no longer in {path}: update this test"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _translate(path: Path, msgid: str, msgstr: str) -> None:
+    text = path.read_text("utf-8")
+    pattern = re.compile(rf'(msgid "{re.escape(msgid)}"\nmsgstr )"[^\n]*"')
+    assert pattern.search(text), f"no msgid {msgid!r} in {path}: update this test"
+    path.write_text(pattern.sub(lambda m: f'{m.group(1)}"{msgstr}"', text, count=1), "utf-8")
+
+
+CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "an-expression-that-fails": (
+        lambda root: _replace(root / "templates/base.html", "<body class=", "{{ 1 / 0 }}<body class="),
+        "templates/base.html:35: template error: ZeroDivisionError: division by zero",
+    ),
+    "an-asset-that-does-not-exist": (
+        lambda root: _replace(root / "templates/base.html", "asset('css/site.css')", "asset('css/sites.css')"),
+        "template error: asset(): there is no file assets/css/sites.css",
+    ),
+    "a-percent-sign-in-a-translation": (
+        lambda root: _translate(root / "translations/de/LC_MESSAGES/messages.po", "Skip to content", "Zu 100 % zum Inhalt"),
+        "template error: the 'de' translation of 'Skip to content' in translations/de/LC_MESSAGES/messages.po has a % "
+        "that is not a placeholder",
+    ),
+    "a-stylesheet-that-is-not-utf-8": (
+        lambda root: (root / "assets/css/site.css").write_bytes((root / "assets/css/site.css").read_bytes() + b"\n/* caf\xe9 */\n"),
+        "not UTF-8 text",
+    ),
+    "an-icon-the-manifest-needs-is-gone": (
+        lambda root: (root / "assets/img/icon-192.png").unlink(),
+        "assets:1: there is no file assets/img/icon-192.png",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_a_mistake_is_named_with_its_file_and_line(tmp_path: Path, case: str) -> None:
+    root = make_small_site(tmp_path / "project")
+    assert run_build(root).returncode == 0
+    before = manifest(root / "site")
+    spoil, expected = CASES[case]
+    spoil(root)
+    done = run_build(root)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert expected in done.stderr, done.stderr
+    assert manifest(root / "site") == before
+
+
+def test_a_stylesheet_that_is_not_utf_8_is_named_with_its_line(tmp_path: Path) -> None:
+    root = make_small_site(tmp_path / "project")
+    css = root / "assets/css/site.css"
+    lines = css.read_bytes().count(b"\n")
+    css.write_bytes(css.read_bytes() + b"\n/* caf\xe9 */\n")
+    done = run_build(root)
+    assert done.returncode == 1
+    assert f"assets/css/site.css:{lines + 2}: not UTF-8 text" in done.stderr, done.stderr
