@@ -185,7 +185,7 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
         for outcome in outcomes:
             if outcome.stored is None:
                 _check_needed_ids(site, outcome.rel, outcome.needed_ids,
-                                  lambda rel: heading_ids.get(rel) or _facts(cache, pages[rel]).heading_ids, errors)
+                                  lambda rel: heading_ids[rel] if rel in heading_ids else _facts(cache, pages[rel]).heading_ids, errors)
     extras, extra_scans = made[0]
     errors.items.extend(extra_errors.items)
     errors.raise_if_any()

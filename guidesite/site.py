@@ -60,7 +60,7 @@ class Site:
             parent = self.by_key[(entry.lang, chain[0].page.meta.parent)]
             seen.add(parent.key)
             chain.insert(0, parent)
-        if entry.key != "home":
+        if chain[0].key != "home":  # `parent: home` has brought it already
             chain.insert(0, self.home(entry.lang))
         return chain
 
@@ -119,6 +119,9 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
         parent = entry.page.meta.parent
         if parent and (entry.lang, parent) not in site.by_key:
             errors.add(content / entry.page.rel, entry.page.key_lines.get("parent", 1), f"parent: no page with key '{parent}' in '{entry.lang}'")
+        elif parent and (loop := _parent_loop(site, entry)):
+            errors.add(content / entry.page.rel, entry.page.key_lines.get("parent", 1),
+                       f"parent: '{parent}' leads back to this page ({' → '.join(loop)}): a page cannot sit below itself")
         if entry.page.meta.nav is not None:
             site.children.setdefault((entry.lang, parent), []).append(entry)
         missing = [code for code in config.codes if (code, entry.key) not in site.by_key]
@@ -129,6 +132,21 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
         site.nav_position.update((e.page.rel, i) for i, e in enumerate(group))
     errors.raise_if_any()
     return site
+
+
+def _parent_loop(site: Site, entry: Entry) -> list[str] | None:
+    """The keys from this page up its parents and back to it, if they lead back to it."""
+    keys, seen = [entry.key], {entry.key}
+    current = entry
+    while (parent := current.page.meta.parent) and (entry.lang, parent) in site.by_key:
+        keys.append(parent)
+        if parent == entry.key:
+            return keys
+        if parent in seen:
+            return None  # a loop above this page, reported at a page on it
+        seen.add(parent)
+        current = site.by_key[(entry.lang, parent)]
+    return None
 
 
 def xml_escape(text: str) -> str:

@@ -65,3 +65,24 @@ def test_unknown_parent_and_missing_home_are_errors() -> None:
     messages = {e.message for e in info.value.errors}
     assert "'de' has no home page (key: home, layout: home)" in messages
     assert "parent: no page with key 'nope' in 'de'" in messages
+
+
+def test_a_loop_of_parents_is_an_error_at_each_page_on_it() -> None:
+    pages = minimal("de") + minimal("en") + [
+        page("de", "a.md", "a", "a", parent="b", nav=1),
+        page("de", "b.md", "b", "b", parent="a", nav=1),
+        page("de", "c.md", "c", "c", parent="a", nav=1),  # below the loop, not on it
+    ]
+    with pytest.raises(BuildError) as info:
+        assemble(CONFIG, pages)
+    loops = sorted((e.path, e.message) for e in info.value.errors if "leads back" in e.message)
+    assert loops == [
+        ("content/de/a.md", "parent: 'b' leads back to this page (a → b → a): a page cannot sit below itself"),
+        ("content/de/b.md", "parent: 'a' leads back to this page (b → a → b): a page cannot sit below itself"),
+    ]
+
+
+def test_parent_home_puts_home_in_the_breadcrumb_once() -> None:
+    pages = minimal("de") + minimal("en") + [page("de", "k.md", "k", "k", parent="home", nav=1)]
+    site = assemble(CONFIG, pages)
+    assert [e.key for e in site.breadcrumb(site.by_rel["de/k.md"])] == ["home", "k"]
