@@ -120,7 +120,8 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
     if state.src[state.pos] != "[" or state.src.startswith("[^", state.pos):
         return False
     match = _CITATION.match(state.src, state.pos)
-    if not match:
+    # `[@physio_team](https://…)` is a link whose text starts with @, as in pandoc.
+    if not match or state.src.startswith(("(", "["), match.end()):
         return False
     if not silent:
         token = state.push("citation", "", 0)

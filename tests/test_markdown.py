@@ -83,6 +83,13 @@ def test_external_links_are_marked() -> None:
     assert link.select_one(".visually-hidden").get_text(strip=True) == "(external link)"
 
 
+def test_a_link_whose_text_starts_with_at_is_a_link_not_a_citation() -> None:
+    soup, problems, _, rendered = render("Schreib [@physio_team](mailto:team@example.org) oder [@wu2021][ref].\n\n[ref]: https://example.org/\n")
+    assert problems == [] and rendered.citations == []
+    assert [(a["href"], a.get_text()) for a in soup.find_all("a")] == [
+        ("mailto:team@example.org", "@physio_team"), ("https://example.org/", "@wu2021 (external link)")]
+
+
 def test_citations_are_numbered_in_order_of_first_use() -> None:
     soup, problems, _, rendered = render("A [@nielsen2014]. B [@wu2021; @nielsen2014]. C [@nope].\n")
     assert rendered.citations == ["nielsen2014", "wu2021"]
