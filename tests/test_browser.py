@@ -147,10 +147,14 @@ def test_dark_scheme_has_zero_contrast_violations(guide: BuiltSite, server: str,
     assert not problems, "\n".join(f"{rel}:\n  " + "\n  ".join(p) for rel, p in problems.items())
 
 
-@pytest.mark.parametrize("viewport", [PHONE, SMALLEST], ids=lambda v: f"{v['width']}px")
-def test_no_page_scrolls_sideways_on_a_phone(guide: BuiltSite, server: str, browser: Browser, viewport: dict) -> None:
+@pytest.mark.parametrize(("viewport", "font_size"), [(PHONE, 16), (SMALLEST, 16), (PHONE, 32)],
+                         ids=["375px", "320px", "375px-text-200%"])
+def test_no_page_scrolls_sideways_on_a_phone(guide: BuiltSite, server: str, browser: Browser, viewport: dict, font_size: int) -> None:
+    """Also with the browser's font size doubled, as a reader with low vision sets it
+    (WCAG 1.4.4): rem and the media queries' em grow with that setting."""
     context = _context(browser, viewport=viewport, is_mobile=True, has_touch=True)
     page = context.new_page()
+    context.new_cdp_session(page).send("Page.setFontSizes", {"fontSizes": {"standard": font_size, "fixed": font_size * 13 // 16}})
     too_wide = {}
     for rel in all_pages(guide):
         page.goto(server + _url_path(rel))
