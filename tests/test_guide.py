@@ -80,6 +80,18 @@ def test_every_source_is_cited_and_doi_links_work(guide: BuiltSite) -> None:
     assert cited == set(sources)
 
 
+def test_references_are_punctuated_once(guide: BuiltSite) -> None:
+    """Vancouver style puts a full stop after the authors and after the title, unless they
+    end in one already ("… Gianola S, et al.", a title asking a question)."""
+    doubled = {
+        item.get_text(" ", strip=True)[:80]
+        for page in PAGES
+        for item in guide.soup(_output(page)).select("section.sources li[id^=source-]")
+        if re.search(r"\.\.|[?!]\.", item.get_text())
+    }
+    assert not doubled
+
+
 def test_care_cards_have_hidden_labels_and_the_right_numbers(guide: BuiltSite) -> None:
     labels = {"emergency": "Emergency:", "urgent": "Urgent:", "doctor": "Non-urgent:"}
     seen = {code: set() for code in CONFIG.codes}
