@@ -284,8 +284,9 @@ def _template_errors(root: Path) -> Iterator[None]:
 def _special_context(site: Site, lang: str, fmt: LocaleFormat) -> dict[str, Any]:
     """Context for pages without a source file (404): the same frame as every page."""
     home = site.home(lang)
+    # The other language's own "page not found": the switcher leads to the same page there.
     switcher = [
-        {"lang": code, "name": fmt.language_name(code), "path": site.home(code).path, "translated": True}
+        {"lang": code, "name": fmt.language_name(code), "path": f"{site.config.base_path}{code}/404.html", "translated": True}
         for code in site.config.codes if code != lang
     ]
     return {

@@ -137,6 +137,14 @@ def test_open_graph_on_every_page(guide: BuiltSite) -> None:
         assert soup.find("meta", property="og:description")["content"] == page.meta.description
 
 
+def test_the_switcher_on_a_not_found_page_leads_to_the_other_languages_not_found_page(guide: BuiltSite) -> None:
+    for lang in ("de", "en"):
+        links = guide.soup(f"{lang}/404.html").select("nav.language-switcher a[hreflang]")
+        targets = {a["hreflang"]: guide.rel_for_path(a["href"]) for a in links}
+        assert targets == {other: f"{other}/404.html" for other in ("de", "en") if other != lang}
+        assert all((guide.root / target).is_file() for target in targets.values())
+
+
 def test_footer_links_legal_pages_in_the_page_language(guide: BuiltSite) -> None:
     by_key = {(p.lang, p.meta.key): p for p in PAGES}
     for page in PAGES:
