@@ -10,7 +10,7 @@ import functools
 import html
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -182,16 +182,20 @@ def check_links(
     existing: set[str],
     base_path: str,
     errors: ErrorList,
+    reported: Collection[tuple[str, str]] = (),
 ) -> None:
     """Every internal href and src must name a built file, and every #fragment an id on it.
 
     `ids(rel)` gives the ids of any HTML file of the site (None for other files). A URL that
     means the same on every page (external, or from the site's root) is judged once, so
-    the check stays linear in the number of links and cheap per link.
+    the check stays linear in the number of links and cheap per link. `reported` holds the
+    (page, URL) pairs whose problem has been reported already, at their source.
     """
     verdicts: dict[str, str | None] = {}  # such a URL -> what is wrong with it, or None
     for rel, scan in scans:
         for ref, line in scan.refs:
+            if reported and (rel, ref) in reported:
+                continue
             if ref in verdicts:
                 problem = verdicts[ref]
             elif ref.startswith("#") and "%" not in ref:  # the commonest: an id on the page itself

@@ -233,8 +233,10 @@ def check_site_links(site: Site, rendered: RenderedSite, existing: set[str], cac
             facts[rel] = _facts(cache, pages[rel])
         return facts[rel]
 
+    reported: set[tuple[str, str]] = set()  # (page, URL): its missing heading reported at its Markdown line
     for rel in check:
-        _check_needed_ids(site, rel, facts_of(rel).needed_ids, lambda target: facts_of(target).heading_ids, errors)
+        missing = _check_needed_ids(site, rel, facts_of(rel).needed_ids, lambda target: facts_of(target).heading_ids, errors)
+        reported.update((outputs[rel], url) for url in missing)
     rel_of = {output: rel for rel, output in outputs.items()}
 
     def ids(output: str) -> frozenset[str] | None:
@@ -244,7 +246,7 @@ def check_site_links(site: Site, rendered: RenderedSite, existing: set[str], cac
         return facts_of(rel).scan.ids if rel else None
 
     scans = [(outputs[rel], facts_of(rel).scan) for rel in check] + sorted(rendered.extra_scans.items())
-    check_links(scans, ids, existing, site.config.base_path, errors)
+    check_links(scans, ids, existing, site.config.base_path, errors, reported)
     if not errors.items:
         cache.set_links_passed(state, {rel: pages[rel].html for rel in outputs})
 
@@ -259,10 +261,14 @@ def _facts(cache: BuildCache, page: StoredPage) -> PageFacts:
 
 
 def _check_needed_ids(site: Site, rel: str, links: tuple[NeededId, ...],
-                      heading_ids: Callable[[str], frozenset[str]], errors: ErrorList) -> None:
-    """Report each link from this page's body to a heading id the linked page does not have."""
+                      heading_ids: Callable[[str], frozenset[str]], errors: ErrorList) -> set[str]:
+    """Report each link from this page's body to a heading id the linked page does not have;
+    returns the URLs those links became in the HTML."""
     entry = site.by_rel[rel]
+    missing: set[str] = set()
     for link in links:
         if link.id not in heading_ids(link.target):
             errors.add(site.config.root / CONTENT_DIR / rel, entry.page.body_line + link.line - 1,
                        f"link to '{link.href}': content/{link.target} has no heading with id '#{link.id}'")
+            missing.add(f"{site.by_rel[link.target].path}#{link.id}")
+    return missing
