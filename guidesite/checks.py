@@ -81,11 +81,13 @@ class PageScan:
     ids: frozenset[str]
     refs: tuple[tuple[str, int], ...]  # (href or src, line): must name a file of the site
     loads: tuple[tuple[str, int, str], ...]  # (URL, line, what): fetched as the page loads
+    repeated: tuple[tuple[str, int], ...] = ()  # (id, line) of an id given before on the page
 
 
 def scan_page(text: str) -> PageScan:
     """Read a page's ids, links and loaded URLs in one pass."""
     ids: set[str] = set()
+    repeated: list[tuple[str, int]] = []
     refs: list[tuple[str, int]] = []
     loads: list[tuple[str, int, str]] = []
     pos, line, counted = 0, 1, 0
@@ -103,7 +105,10 @@ def scan_page(text: str) -> PageScan:
             line += count("\n", counted, start)
             counted = start
             tag_ids, tag_refs, tag_loads = facts
-            ids.update(tag_ids)
+            for value in tag_ids:
+                if value in ids:
+                    repeated.append((value, line))
+                ids.add(value)
             refs += [(value, line) for value in tag_refs]
             if tag_loads:
                 loads += [(url, line + offset, what) for url, offset, what in tag_loads]
@@ -114,7 +119,14 @@ def scan_page(text: str) -> PageScan:
                 start = line + count("\n", counted, pos)
                 loads += [(url, start + offset, "<style>") for url, offset in _css_urls(text[pos:stop])]
             pos = stop
-    return PageScan(frozenset(ids), tuple(refs), tuple(loads))
+    return PageScan(frozenset(ids), tuple(refs), tuple(loads), tuple(repeated))
+
+
+def check_repeated_ids(rel: str, scan: PageScan, errors: ErrorList) -> None:
+    """An id may be given once per page: a second one breaks the links to it (the skip
+    link to #main, the table of contents) for everyone, and screen readers' navigation."""
+    for value, line in scan.repeated:
+        errors.add(f"site/{rel}", line, f"the id '{value}' is given twice on the page")
 
 
 @functools.lru_cache(maxsize=_TAG_MEMO)

@@ -34,6 +34,7 @@ class Heading:
     level: int
     id: str
     text: str
+    line: int = 1  # 1-based line in the Markdown body
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ class Markdown:
             if token.type == "heading_open":
                 inline = tokens[i + 1]
                 text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
-                headings.append(Heading(int(token.tag[1]), str(token.attrGet("id")), text.strip()))
+                headings.append(Heading(int(token.tag[1]), str(token.attrGet("id")), text.strip(), _line_of(token)))
                 if token.tag == "h1":
                     problems.append(Problem(_line_of(token), "use ## for sections: the title is the page's only # heading"))
             elif token.type == "html_block":

@@ -19,12 +19,12 @@ from .assets import AssetMap
 from .bibliography import Source
 from .bodies import BodyRenderer
 from .cache import BuildCache, Dependencies, StoredPage, facts_digest, recording_site, sha256
-from .checks import PageScan, check_disclaimer, check_links, check_loads, own_host, scan_page
+from .checks import PageScan, check_disclaimer, check_links, check_loads, check_repeated_ids, own_host, scan_page
 from .content import CONTENT_DIR
 from .errors import BuildError, ContentError, ErrorList
-from .markdown import NeededId
+from .markdown import Heading, NeededId
 from .parallel import map_in_workers
-from .site import Site
+from .site import Entry, Site
 from .templates import Templates
 
 
@@ -92,11 +92,15 @@ class _Job:
     def bodies(self) -> BodyRenderer:
         return BodyRenderer(self.site, self.translations, self.assets, self.sources)
 
-    def check(self, output: str, text: str, errors: ErrorList) -> PageScan:
+    def check(self, output: str, text: str, errors: ErrorList, entry: Entry | None = None,
+              headings: tuple[Heading, ...] = ()) -> PageScan:
         """The checks on one page alone; returns its scan for the link check."""
         scan = scan_page(text)
         check_disclaimer(output, text, self.templates.disclaimers, errors)
         check_loads(output, scan, self.host, errors)
+        if scan.repeated and entry is not None:
+            scan = replace(scan, repeated=_repeated_heading_ids(entry, headings, scan.repeated, self.site, errors))
+        check_repeated_ids(output, scan, errors)
         return scan
 
     def render(self, index: int) -> _Outcome:
@@ -117,7 +121,7 @@ class _Job:
             text = self.templates.page(entry, rendered.body, recording_site(self.site, deps))
         except BuildError as exc:
             return replace(failed, problems=tuple(exc.errors))
-        scan = self.check(entry.output, text, errors)
+        scan = self.check(entry.output, text, errors, entry, tuple(rendered.body.headings))
         if errors.items:
             return replace(failed, problems=tuple(errors.items))
         data = text.encode("utf-8")
@@ -134,6 +138,23 @@ class _Job:
             facts=facts_digest(facts),
         )
         return replace(failed, stored=stored, facts=facts, stamp=stamp, data=None if self.cache.enabled else data)
+
+
+def _repeated_heading_ids(entry: Entry, headings: tuple[Heading, ...], repeated: tuple[tuple[str, int], ...],
+                          site: Site, errors: ErrorList) -> tuple[tuple[str, int], ...]:
+    """Report an id a heading shares with another heading or with the template at the
+    heading's line in the Markdown; returns the repeated ids that are no heading's."""
+    path = site.config.root / CONTENT_DIR / entry.page.rel
+    lines: dict[str, list[int]] = {}
+    for heading in headings:
+        lines.setdefault(heading.id, []).append(entry.page.body_line + heading.line - 1)
+    for value in dict.fromkeys(value for value, _ in repeated if value in lines):
+        first, *others = lines[value]
+        for line in others:
+            errors.add(path, line, f"the heading on line {first} has the id '{value}' already: pin another with {{#…}}")
+        if not others:
+            errors.add(path, first, f"the page template uses the id '{value}' too: pin another for this heading with {{#…}}")
+    return tuple((value, line) for value, line in repeated if value not in lines)
 
 
 def _ids_digest(heading_ids: frozenset[str], ids: frozenset[str]) -> str:

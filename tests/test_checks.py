@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO, copy_project
 from guidesite.assets import collect_assets
-from guidesite.checks import check_third_party
+from guidesite.checks import check_repeated_ids, check_third_party, scan_page
 from guidesite.errors import ErrorList
 
 BASE_URL = "https://guide.example/"
@@ -122,3 +122,11 @@ def test_malformed_tags_are_read_as_html_parser_reads_them(markup: str, ids: set
 
     scan = scan_page(markup)
     assert (set(scan.ids), [url for url, _line, _what in scan.loads]) == (ids, loads)
+
+
+def test_an_id_given_twice_is_found_with_its_line() -> None:
+    scan = scan_page('<main id="main">\n<p id="a">x</p>\n<a href="#a" id="main">y</a>\n</main>\n')
+    assert scan.repeated == (("main", 3),)
+    errors = ErrorList(Path("/project"))
+    check_repeated_ids("de/index.html", scan, errors)
+    assert [str(e) for e in errors.items] == ["site/de/index.html:3: the id 'main' is given twice on the page"]
