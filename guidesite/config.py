@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from babel import Locale, UnknownLocaleError
 
 from .errors import ErrorList
-from .yamlfile import YamlProblem, parse_mapping
+from .yamlfile import YamlProblem, parse_mapping, text_problem
 
 CONFIG_FILE = "site.yaml"
 _PUBLISHER_KEYS = (
@@ -129,8 +129,10 @@ def load_config(root: Path) -> SiteConfig:
             bad("publisher", "must be a mapping")
             publisher = {}
         for key in _PUBLISHER_KEYS:
-            if not isinstance(publisher.get(key), str) or not publisher[key].strip():
-                bad(f"publisher.{key}", "missing or empty")
+            if key not in publisher:
+                bad(f"publisher.{key}", "missing")
+            elif problem := text_problem(publisher[key]):
+                bad(f"publisher.{key}", problem)
         for key in publisher.keys() - set(_PUBLISHER_KEYS):
             bad(f"publisher.{key}", "unknown key")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .config import SiteConfig
 from .errors import ErrorList
-from .yamlfile import YamlProblem, parse_mapping
+from .yamlfile import YamlProblem, parse_mapping, text_problem
 
 CONTENT_DIR = "content"
 MAX_FILE_BYTES = 1_000_000
@@ -72,12 +72,6 @@ def _digest(meta: dict[str, Any], body: str) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
-def _check_text(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return "must be non-empty text"
-    return None
-
-
 def _validate(values: dict[str, Any], lines: dict[str, int], report: Any) -> dict[str, Any] | None:
     """Check each field's type and form; return converted values or None after reporting."""
     ok = True
@@ -106,7 +100,7 @@ def _validate(values: dict[str, Any], lines: dict[str, int], report: Any) -> dic
     out: dict[str, Any] = {}
     for key in ("title", "description", "short_title", "reviewer", "about"):
         if key in values:
-            problem = _check_text(values[key])
+            problem = text_problem(values[key])
             if problem:
                 bad(key, problem)
             else:

@@ -5,6 +5,7 @@ a line number instead of an exception from inside PyYAML.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +22,30 @@ class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     pass
 
 
+# YAML 1.1 reads "21:34" (a volume and page) as 1294, base 60, and "01067" (a postcode)
+# as 551, octal: numbers are plain decimal here (or 0x…), anything else stays text.
+_NUMBERS = {
+    "tag:yaml.org,2002:int": re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+)$"),
+    "tag:yaml.org,2002:float": re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+}
 # Drop the implicit timestamp resolver: dates are validated by the schema instead.
 _Loader.yaml_implicit_resolvers = _FastLoader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    ch: [(tag, _NUMBERS.get(tag, rx)) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def text_problem(value: Any) -> str | None:
+    """What is wrong with a value that must be text, in words an editor can act on."""
+    if isinstance(value, str):
+        return None if value.strip() else "must not be empty"
+    if isinstance(value, (bool, int, float)):
+        return f"must be text, but YAML reads it as {'yes/no' if isinstance(value, bool) else 'a number'}: put it in quotes"
+    if isinstance(value, (list, dict)):
+        return "must be text, not a list: put text that starts with [ or { in quotes"
+    return "must be text"
 
 
 @dataclass(frozen=True)
@@ -53,9 +73,13 @@ class Mapping:
 
 
 def _walk(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
+    """The line of every nested key into out; raises YamlProblem for a key given twice in
+    one mapping (PyYAML keeps the last silently)."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            if path in out and prefix and isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem(key_node.start_mark.line + 1, f"'{path}' is given twice")
             out.setdefault(path, key_node.start_mark.line + 1)
             _walk(value_node, path, out)
     elif isinstance(node, yaml.SequenceNode):
@@ -113,6 +137,8 @@ def parse_mapping(text: str, what: str = "front matter") -> Mapping:
         if key in key_lines:
             raise YamlProblem(key_node.start_mark.line + 1, f"'{key}' is given twice")
         key_lines[str(key)] = key_node.start_mark.line + 1
+    paths: dict[str, int] = {}
+    _walk(node, "", paths)
     loader = _Loader("")
     try:
         values = loader.construct_document(node)
@@ -123,6 +149,4 @@ def parse_mapping(text: str, what: str = "front matter") -> Mapping:
         raise YamlProblem(mark.line + 1 if mark else 1, f"{what} cannot be read: {problem}") from None
     finally:
         loader.dispose()
-    paths: dict[str, int] = {}
-    _walk(node, "", paths)
     return Mapping({str(k): v for k, v in values.items()}, key_lines, node.start_mark.line + 1, paths)

@@ -39,7 +39,7 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         ("default_language: de", "default_language: fr", "site.yaml:4: default_language: must be one of the languages (de, en)"),
         ("  - code: en\n", "  - code: EN\n", "site.yaml:10: languages[1].code: must be a lower-case language code such as 'de'"),
         ("    locale: en_GB", "    locale: xx_YY", "site.yaml:11: languages[1].locale: 'xx_YY' is not a locale Babel knows"),
-        ("  email:", "  e_mail:", "site.yaml:15: publisher.email: missing or empty"),
+        ("  email:", "  e_mail:", "site.yaml:15: publisher.email: missing"),
         ("footer:", "fotter:", "site.yaml:14: fotter: unknown key (expected one of base_url, default_language, footer, languages, publisher)"),
     ],
 )

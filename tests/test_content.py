@@ -8,6 +8,7 @@ import pytest
 
 from guidesite.content import read_page, split_front_matter
 from guidesite.errors import ErrorList
+from guidesite.yamlfile import YamlProblem, parse_mapping
 
 ARTICLE = """---
 title: Aufwärmen
@@ -58,7 +59,7 @@ def test_bom_and_windows_line_endings_are_accepted(tmp_path: Path) -> None:
         (("published: 2025-03-19", "published: 19.3.2025"), "page.md:7: published: '19.3.2025' is not a date: write YYYY-MM-DD, such as 2025-03-19"),
         (("next_review: 2027-11-20", "next_review: 2020-01-01"), "page.md:9: next_review: must come after last_reviewed"),
         (("slug: vorbeugen/aufwaermen", "slug: Vorbeugen/Aufwärmen"), "page.md:5: slug: must be lower-case ASCII words joined by '-' and '/', such as 'vorbeugen/laufhaltung'"),
-        (("title: Aufwärmen", "title: [a, b]"), "page.md:2: title: must be non-empty text"),
+        (("title: Aufwärmen", "title: [a, b]"), "page.md:2: title: must be text, not a list: put text that starts with [ or { in quotes"),
         (("description: Sechs Übungen.", "description: Sechs: Übungen: x"), "page.md:3: front matter is not valid YAML: mapping values are not allowed here (put text that contains ': ' in quotes)"),
         (("key: warm-up\n", "key: warm-up\nkey: again\n"), "page.md:5: 'key' is given twice"),
     ],
@@ -91,3 +92,15 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
 
 def test_split_front_matter_counts_the_body_line() -> None:
     assert split_front_matter("---\na: 1\n---\nbody") == ("a: 1", "body", 4)
+
+
+def test_yaml_1_1_surprises_stay_text() -> None:
+    """A volume:page pair is not a base-60 number, a postcode with a leading 0 not octal."""
+    mapping = parse_mapping("details: 21:34\npostcode: 01067\nyear: 2021\n")
+    assert mapping.values == {"details": "21:34", "postcode": "01067", "year": 2021}
+
+
+def test_a_key_given_twice_below_the_top_is_refused() -> None:
+    with pytest.raises(YamlProblem) as info:
+        parse_mapping("publisher:\n  name: A\n  city: B\n  name: C\n")
+    assert (info.value.line, info.value.message) == (4, "'publisher.name' is given twice")
