@@ -38,7 +38,8 @@ def _exchange(a: Path, b: Path) -> bool:
 # Every site the build writes has these at its top: a folder without them is not one.
 _SITE_MARKERS = ("index.html", "404.html", "sitemap.xml", "robots.txt")
 # The project's own folders: a site written into one would replace what is there.
-_PROJECT_FOLDERS = ("content", "templates", "assets", "translations", ".cache", "guidesite")
+_PROJECT_FOLDERS = ("content", "templates", "assets", "translations", ".cache/guidesite", "guidesite")
+PREVIEW_DIR = Path(".cache") / "preview"  # where `serve` builds: drafts never reach site/
 
 
 def unsafe_out_dir(root: Path, out_dir: Path) -> str | None:
@@ -56,8 +57,8 @@ def unsafe_out_dir(root: Path, out_dir: Path) -> str | None:
             return f"it is inside the project's {part}/"
     if out.exists() and not out.is_dir():
         return "it is a file, not a folder"
-    if out == project / "site":
-        return None  # the project's own output folder, whatever an earlier build or a test left there
+    if out in (project / "site", project / PREVIEW_DIR):
+        return None  # the project's own output folders, whatever an earlier build or a test left there
     if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in _SITE_MARKERS):
         return "it holds other files, not a site built before"
     return None

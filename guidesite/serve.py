@@ -59,9 +59,9 @@ from tornado.websocket import WebSocketHandler
 from .config import load_config
 from .errors import BuildError
 from .i18n import catalog_path
+from .output import PREVIEW_DIR
 from .pipeline import BuildOptions, build
 
-PREVIEW_DIR = Path(".cache") / "preview"
 WATCHED = ("content", "templates", "assets", "translations", "site.yaml", "babel.cfg")
 POLL_SECONDS = 0.1
 SETTLE_SECONDS = 0.25  # saves closer together than this give one rebuild

@@ -9,8 +9,8 @@ import pytest
 from robustness import make_small_site, manifest, run_build
 
 
-@pytest.mark.parametrize("out", [".", "content", "content/de", "templates", ".."],
-                         ids=["the-project", "content", "a-language-folder", "templates", "above-the-project"])
+@pytest.mark.parametrize("out", [".", "content", "content/de", "templates", ".cache/guidesite", ".."],
+                         ids=["the-project", "content", "a-language-folder", "templates", "the-build-cache", "above-the-project"])
 def test_the_project_is_never_written_over(tmp_path: Path, out: str) -> None:
     root = make_small_site(tmp_path / "project")
     before = manifest(tmp_path)
