@@ -25,6 +25,8 @@ QUOTES = {"de": "„“‚‘", "en": "“”‘’"}
 CALLOUTS = ("note", "warning")
 CARE_LEVELS = ("emergency", "urgent", "doctor")
 _PINNED_ID = re.compile(r"\s*\{#([a-z0-9][a-z0-9_-]*)\}\s*$")
+_BRACES_AT_END = re.compile(r"\s*\{#[^{}]*\}\s*$")  # meant as a pinned id, valid or not
+_LOST_FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")  # left as text by the plugin: no definition
 _CITATION = re.compile(r"\[(@[A-Za-z0-9][\w-]*(?:\s*;\s*@[A-Za-z0-9][\w-]*)*)\]")
 MAX_CARE_BULLETS = 6
 
@@ -182,13 +184,25 @@ class Markdown:
         tokens = self.md.parse(body, env)
         problems: list[Problem] = []
         headings: list[Heading] = []
+        blocks: list[Token] = []  # the ::: blocks open at this point
         for i, token in enumerate(tokens):
+            if token.type.startswith("container_"):
+                if token.nesting == 1:
+                    blocks.append(token)
+                elif blocks:
+                    opening = blocks.pop()
+                    if not token.markup:  # closed by the end of the page, not by a line of :::
+                        problems.append(Problem(_line_of(opening), f"'{opening.markup} {opening.info.strip()}' is never closed: end the block with a line of :::"))
             if token.type == "heading_open":
                 inline = tokens[i + 1]
                 text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
                 headings.append(Heading(int(token.tag[1]), str(token.attrGet("id")), text.strip(), _line_of(token)))
                 if token.tag == "h1":
                     problems.append(Problem(_line_of(token), "use ## for sections: the title is the page's only # heading"))
+                if not text.strip():
+                    problems.append(Problem(_line_of(token), "a heading needs text"))
+                if (braces := _BRACES_AT_END.search(inline.content)) and not _PINNED_ID.search(inline.content):
+                    problems.append(Problem(_line_of(token), f"'{braces.group().strip()}' is not an id: use a–z, 0–9, - and _ only, such as {{#warm-up}}"))
             elif token.type == "html_block":
                 problems.append(Problem(_line_of(token), "raw HTML is not allowed: write Markdown instead"))
             elif token.type == "container_unknown_open":
@@ -205,6 +219,8 @@ class Markdown:
                         problems.append(Problem(line, f"raw HTML is not allowed: {child.content[:40]}"))
                     elif child.type == "image" and not child.children:
                         problems.append(Problem(line, "an image needs a description (alt text): ![what it shows](…)"))
+                    elif child.type == "text" and (note := _LOST_FOOTNOTE.search(child.content)):
+                        problems.append(Problem(line, f"footnote {note.group()} has no text: add a line '{note.group()}: …' below the paragraph"))
                     if child.nesting >= 0 and "lang" in child.attrs and not _LANG_TAG.fullmatch(str(child.attrs["lang"])):
                         problems.append(Problem(line, f"lang={child.attrs['lang']!r} is not a language code such as de or en-GB"))
         return ParsedMarkdown(tokens, env, headings, problems)

@@ -156,3 +156,17 @@ def test_one_fresh_env_per_page() -> None:
     first = md.parse("Text[^1]\n\n[^1]: note\n")
     second = md.parse("Plain\n")
     assert first.env is not second.env and "footnotes" not in second.env
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("Text.\n\n::: note\nEin Hinweis.\n\nNoch einer.\n",
+     (3, "'::: note' is never closed: end the block with a line of :::")),
+    ("## \n\nText.\n", (1, "a heading needs text")),
+    ("Text.\n\n## Wärme {#wärme}\n", (3, "'{#wärme}' is not an id: use a–z, 0–9, - and _ only, such as {#warm-up}")),
+    ("Eine Zahl\naus der Studie[^9].\n", (2, "footnote [^9] has no text: add a line '[^9]: …' below the paragraph")),
+], ids=["unclosed-block", "empty-heading", "bad-pinned-id", "footnote-without-text"])
+def test_markdown_that_would_show_as_literal_text_is_an_error(source: str, expected: tuple[int, str]) -> None:
+    """Each of these rendered without a word: the block swallowing the rest of the page, an
+    empty heading in the table of contents, '{#wärme}' or '[^9]' printed for the reader."""
+    _, problems, *_ = render(source)
+    assert problems == [expected]
