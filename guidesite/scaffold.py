@@ -20,8 +20,9 @@ from .i18n import load_translations
 
 NEW_LAYOUTS = ("article", "page")
 _PATH = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
-_FRONT_START = re.compile(r"\ufeff?---[ \t]*\r?\n")
-_FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
+# Any of the line endings read_page accepts: \n, \r\n and a lone \r (classic Mac).
+_FRONT_START = re.compile(r"\ufeff?---[ \t]*(?:\r\n|\r|\n)")
+_FRONT_END = re.compile(r"(?:^|(?<=[\r\n]))(?:---|\.\.\.)[ \t]*(?=[\r\n]|$)")
 
 
 def _fail(path: str, line: int, message: str) -> BuildError:

@@ -89,11 +89,12 @@ def test_new_refuses_bad_arguments_with_a_located_message(project: Path, args: t
     assert sorted(p for p in (project / "content").rglob("*")) == before
 
 
-def test_translated_changes_only_the_digest_bytes(project: Path) -> None:
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "lone-cr"])
+def test_translated_changes_only_the_digest_bytes(project: Path, newline: str) -> None:
     new_page(project, "en", "prevention/posture-2", translation_of="de/vorbeugen/laufhaltung.md", today=TODAY)
     target = project / "content/en/prevention/posture-2.md"
-    # An editor's file: CRLF line endings, a comment and a BOM must all survive.
-    original = "\ufeff" + target.read_text("utf-8").replace("layout:", "# keep me\nlayout:").replace("\n", "\r\n")
+    # An editor's file: its line endings (either kind the build reads), a comment and a BOM must all survive.
+    original = "\ufeff" + target.read_text("utf-8").replace("layout:", "# keep me\nlayout:").replace("\n", newline)
     target.write_bytes(original.encode("utf-8"))
     source = project / "content/de/vorbeugen/laufhaltung.md"
     source.write_text(source.read_text("utf-8") + "\nEin neuer Absatz.\n", "utf-8")
@@ -102,7 +103,7 @@ def test_translated_changes_only_the_digest_bytes(project: Path) -> None:
     assert "marked as up to date" in mark_translated(project, "content/en/prevention/posture-2.md")
     after = target.read_bytes().decode("utf-8")
     assert page(project, "en/prevention/posture-2.md").meta.translation_of.digest == new_digest
-    before_lines, after_lines = original.split("\r\n"), after.split("\r\n")
+    before_lines, after_lines = original.split(newline), after.split(newline)
     changed = [(a, b) for a, b in zip(before_lines, after_lines) if a != b]
     assert len(before_lines) == len(after_lines) and len(changed) == 1
     assert changed[0][1] == f'  digest: "{new_digest}"'
