@@ -52,6 +52,8 @@ class ErrorList:
 
     def rel(self, path: Path | str) -> str:
         p = Path(path)
+        if not p.is_absolute():  # "site/de/404.html": relative to the project, not to where build.py runs
+            p = self.root / p
         try:
             # The parent only: a symbolic link is named as the editor's file, not its target.
             return (p.parent.resolve() / p.name).relative_to(self.root.resolve()).as_posix()

@@ -71,3 +71,12 @@ def test_a_stylesheet_that_is_not_utf_8_is_named_with_its_line(tmp_path: Path) -
     done = run_build(root)
     assert done.returncode == 1
     assert f"assets/css/site.css:{lines + 2}: not UTF-8 text" in done.stderr, done.stderr
+
+
+def test_error_paths_do_not_depend_on_where_build_runs(tmp_path: Path) -> None:
+    """A broken link in a template is reported against the built file, as site/…, from any folder."""
+    root = make_small_site(tmp_path / "project")
+    _replace(root / "templates/base.html", 'href="#main"', 'href="#nowhere"')
+    here, below = run_build(root, "check"), run_build(root, "check", cwd=root / "content")
+    assert here.returncode == below.returncode == 1
+    assert here.stderr == below.stderr and "site/de/404.html:" in here.stderr, below.stderr
