@@ -103,7 +103,11 @@ def resolve_link(site: Site, entry: Entry, href: str, own_ids: set[str]) -> Reso
     target = site.by_rel.get(target_rel)
     if target is None:
         if (site.config.root / CONTENT_DIR / target_rel).is_file():
-            return Resolved(problem=f"link to '{href}': content/{target_rel} is a draft and not in this build")
+            parts = target_rel.split("/")
+            # Found by discover, a file in a language's folder is a page: left out, it is a draft.
+            if len(parts) > 1 and parts[0] in site.config.codes and not any(p.startswith(("_", ".")) for p in parts):
+                return Resolved(problem=f"link to '{href}': content/{target_rel} is a draft and not in this build")
+            return Resolved(problem=f"link to '{href}': content/{target_rel} is not a page of the guide")
         return Resolved(problem=f"link to '{href}': there is no page content/{target_rel}")
     if not fragment:
         return Resolved(url=target.path)
