@@ -38,6 +38,17 @@ def _options(*names: str) -> argparse.ArgumentParser:
     return options
 
 
+def _port(text: str) -> int:
+    """A TCP port: the kernel would take 99999 as 34463 without a word."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1 to 65535")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build.py",
@@ -55,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="treat warnings (missing or outdated translations, overdue reviews, uncited sources) as errors")
     preview = command("serve", help="preview with drafts at http://127.0.0.1:8000, rebuilt and reloaded on every save")
     preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    preview.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
     preview.add_argument("--allow-remote", action="store_true", help="allow a --host that other machines can reach")
     command("status", help="translations present, missing or outdated per key, drafts included; reviews due within 30 days")
     new = command("new", help="create a page with every required field filled in")

@@ -146,3 +146,10 @@ def test_help_explains_each_command() -> None:
     assert result.returncode == 0
     for word in ("check", "--drafts"):
         assert word in result.stdout
+
+
+@pytest.mark.parametrize(("port", "message"), [("99999", "99999 is not a port: use 1 to 65535"), ("acht", "'acht' is not a number")])
+def test_serve_refuses_a_port_that_is_none(port: str, message: str) -> None:
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "--port", port],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.rstrip().endswith(f"argument --port: {message}")
