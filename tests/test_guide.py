@@ -145,6 +145,16 @@ def test_the_switcher_on_a_not_found_page_leads_to_the_other_languages_not_found
         assert all((guide.root / target).is_file() for target in targets.values())
 
 
+def test_no_title_names_the_site_twice(guide: BuiltSite) -> None:
+    """'Ursachen von Rückenschmerzen beim Laufen – Rückenschmerzen beim Laufen' was read out
+    twice in every tab a screen reader announced."""
+    config = load_config(REPO)
+    twice = [rel for rel in guide.html_files()
+             for language in config.languages
+             if guide.soup(rel).title.get_text().count(language.title) > 1]
+    assert not twice
+
+
 def test_footer_links_legal_pages_in_the_page_language(guide: BuiltSite) -> None:
     by_key = {(p.lang, p.meta.key): p for p in PAGES}
     for page in PAGES:
