@@ -44,7 +44,7 @@ def _port(text: str) -> int:
         port = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 1 <= port <= 65535:
+    if not 0 <= port <= 65535:  # 0: any free port
         raise argparse.ArgumentTypeError(f"{port} is not a port: use 1 to 65535")
     return port
 
