@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -20,6 +21,9 @@ MIN_ITEMS_PER_WORKER = 40  # below this, forking costs more than it saves
 CHUNK = 16  # items per task: few enough round trips, small enough to balance the cores
 
 _work: Callable[[Any], Any] | None = None  # the function workers run, inherited through fork
+# One pool at a time: _work is the one thing the workers inherit, and two builds in one
+# process (two previews, a test's threads) must not fork with each other's.
+_forking = threading.Lock()
 
 
 def cores() -> int:
@@ -40,9 +44,14 @@ def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any], meanwhile: 
         results = [work(item) for item in items]
         meanwhile()
         return results
+    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+    with _forking:
+        return _map_forked(work, chunks, workers, meanwhile)
+
+
+def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers: int, meanwhile: Callable[[], None]) -> list[Any]:
     global _work
     _work = work
-    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     # Frozen, the objects the workers inherit are left alone by their cycle collector:
     # it neither spends time on them nor copies their memory pages by touching them.
     gc.freeze()

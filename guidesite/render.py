@@ -161,34 +161,22 @@ def _ids_digest(heading_ids: frozenset[str], ids: frozenset[str]) -> str:
     return sha256("\n".join(sorted(ids) + ["#"] + sorted(heading_ids)).encode())[:16]
 
 
-_job: _Job | None = None
-
-
-def _render_page(index: int) -> _Outcome:
-    assert _job is not None, "set by render_pages before the workers start"
-    return _job.render(index)
-
-
 def render_pages(site: Site, translations: dict[str, Translations], assets: AssetMap,
                  sources: dict[str, Source], cache: BuildCache) -> RenderedSite:
     """Render the pages the cache cannot supply, in parallel; raises BuildError with every problem."""
-    global _job
-    _job = job = _Job(site, translations, assets, sources, cache)
-    try:
-        pages: dict[str, StoredPage] = {}
-        todo: list[int] = []
-        for index, entry in enumerate(site.entries):
-            known = cache.stored(entry.page.rel)
-            if known and known.fingerprint == job.dependencies.fingerprint(entry, known.deps, job.inputs):
-                pages[entry.page.rel] = known
-            else:
-                todo.append(index)
-        # The files without a source page are made here while the workers render.
-        extra_errors = ErrorList(site.config.root)
-        made: list[tuple[dict[str, bytes | str], dict[str, PageScan]]] = []
-        outcomes = map_in_workers(_render_page, todo, meanwhile=lambda: made.append(_extras(job, extra_errors)))
-    finally:
-        _job = None
+    job = _Job(site, translations, assets, sources, cache)
+    pages: dict[str, StoredPage] = {}
+    todo: list[int] = []
+    for index, entry in enumerate(site.entries):
+        known = cache.stored(entry.page.rel)
+        if known and known.fingerprint == job.dependencies.fingerprint(entry, known.deps, job.inputs):
+            pages[entry.page.rel] = known
+        else:
+            todo.append(index)
+    # The files without a source page are made here while the workers render.
+    extra_errors = ErrorList(site.config.root)
+    made: list[tuple[dict[str, bytes | str], dict[str, PageScan]]] = []
+    outcomes = map_in_workers(job.render, todo, meanwhile=lambda: made.append(_extras(job, extra_errors)))
 
     errors = ErrorList(site.config.root)
     data: dict[str, bytes] = {}
