@@ -11,6 +11,7 @@ from babel.support import Translations
 from jinja2 import (BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateRuntimeError,
                     TemplateSyntaxError, pass_context, select_autoescape)
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .assets import AssetMap, MissingAsset
 from .bodies import Body
@@ -218,10 +219,17 @@ class Templates:
         with _template_errors(root):
             self.envs = {code: make_environment(root, code, translations[code], assets, site, bytecode_cache) for code in site.config.codes}
             # language -> the disclaimer HTML every page must contain
-            self.disclaimers = {
-                code: env.get_template("partials/disclaimer.html").render(site=_site_context(site, code))
-                for code, env in self.envs.items()
-            }
+            self.disclaimers = {code: self._disclaimer(code, site) for code in self.envs}
+
+    def _disclaimer(self, code: str, site: Site, anchor: bool = True) -> Markup:
+        """The disclaimer in one language; only one on a page may carry the id #disclaimer."""
+        template = self.envs[code].get_template("partials/disclaimer.html")
+        return Markup(template.render(site=_site_context(site, code), anchor=anchor))
+
+    def _legal_links(self, code: str, site: Site) -> dict[str, Any]:
+        """The footer's links in one language, for a page shared by all languages."""
+        return {"lang": code, "label": self.translations[code].gettext("Legal and about"),
+                "links": [_link(site.by_key[(code, key)]) for key in site.config.footer]}
 
     def page(self, entry: Entry, body: Body, site: Site | None = None) -> str:
         """One page's HTML; a template error is a BuildError naming the template and line.
@@ -241,15 +249,22 @@ class Templates:
             for code, env in envs.items():
                 context = _special_context(site, code, env.globals["fmt"])
                 files[f"{code}/404.html"] = env.get_template("404.html").render(context).encode("utf-8")
-            default_env = envs[site.config.default_language]
+            default = site.config.default_language
+            default_env = envs[default]
             languages = [
                 {"lang": code, "name": envs[code].globals["fmt"].language_name(code), "path": site.home(code).path,
-                 "title": site.config.language(code).title}
+                 "title": site.config.language(code).title,
+                 "not_found": self.translations[code].gettext("This page does not exist, or it has moved.")}
                 for code in site.config.codes
             ]
-            chooser = {"languages": languages, "site": _site_context(site, site.config.default_language)}
+            # The pages at the root are every language's: whoever arrives there, from any
+            # country, finds the disclaimer and the legal pages in their language too.
+            others = {"other_disclaimers": [self._disclaimer(code, site, anchor=False) for code in site.config.codes if code != default],
+                      "other_footers": [self._legal_links(code, site) for code in site.config.codes if code != default]}
+            chooser = {"languages": languages, "site": _site_context(site, default),
+                       "footer": [_link(site.by_key[(default, key)]) for key in site.config.footer], **others}
             files["index.html"] = default_env.get_template("chooser.html").render(chooser).encode("utf-8")
-            root_404 = dict(_special_context(site, site.config.default_language, default_env.globals["fmt"]), languages=languages)
+            root_404 = dict(_special_context(site, default, default_env.globals["fmt"]), languages=languages, **others)
             files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
             files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
             files["robots.txt"] = robots_txt(site).encode("utf-8")

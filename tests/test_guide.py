@@ -145,6 +145,21 @@ def test_the_switcher_on_a_not_found_page_leads_to_the_other_languages_not_found
         assert all((guide.root / target).is_file() for target in targets.values())
 
 
+@pytest.mark.parametrize("rel", ["index.html", "404.html"])
+def test_the_pages_at_the_root_speak_every_language(guide: BuiltSite, rel: str) -> None:
+    """The language chooser and the root 404 (which hosts serve for any missing address)
+    carry the disclaimer and the legal pages of every language, not the default's alone."""
+    config = load_config(REPO)
+    soup = guide.soup(rel)
+    disclaimers = {aside["lang"]: aside.get_text(" ", strip=True) for aside in soup.select("aside.disclaimer")}
+    links = {a["href"] for a in soup.select("footer a[href]")}
+    for code in config.codes:
+        own = guide.soup(f"{code}/index.html")
+        assert disclaimers.get(code) == own.select_one("aside.disclaimer").get_text(" ", strip=True)
+        assert {a["href"] for a in own.select("footer a[href]")} <= links
+    assert len(soup.select("#disclaimer")) == 1
+
+
 def test_no_title_names_the_site_twice(guide: BuiltSite) -> None:
     """'Ursachen von Rückenschmerzen beim Laufen – Rückenschmerzen beim Laufen' was read out
     twice in every tab a screen reader announced."""
