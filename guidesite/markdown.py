@@ -219,7 +219,7 @@ class Markdown:
                         problems.append(Problem(line, f"raw HTML is not allowed: {child.content[:40]}"))
                     elif child.type == "image" and not child.children:
                         problems.append(Problem(line, "an image needs a description (alt text): ![what it shows](…)"))
-                    elif child.type == "text" and (note := _LOST_FOOTNOTE.search(child.content)):
+                    elif child.type == "text" and "[^" in child.content and (note := _LOST_FOOTNOTE.search(child.content)):
                         problems.append(Problem(line, f"footnote {note.group()} has no text: add a line '{note.group()}: …' below the paragraph"))
                     if child.nesting >= 0 and "lang" in child.attrs and not _LANG_TAG.fullmatch(str(child.attrs["lang"])):
                         problems.append(Problem(line, f"lang={child.attrs['lang']!r} is not a language code such as de or en-GB"))
