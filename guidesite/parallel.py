@@ -55,23 +55,27 @@ def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers
     # Frozen, the objects the workers inherit are left alone by their cycle collector:
     # it neither spends time on them nor copies their memory pages by touching them.
     gc.freeze()
+    others = set(multiprocessing.active_children())
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
         try:
-            chunked = pool.map(_run_chunk, chunks)
+            # Futures of our own rather than pool.map, which cancels the queued ones when
+            # interrupted: the pool's manager thread then fails on them as the workers die
+            # ("InvalidStateError: CANCELLED", a second traceback after Ctrl+C; Python 3.11).
+            futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
             meanwhile()
-            results = [result for chunk in chunked for result in chunk]
+            results = [result for future in futures for result in future.result()]
+            pool.shutdown()  # here too an interrupt may land
         except BaseException:
-            _stop_now(pool)
+            _stop_now(pool, others)
             raise
-        pool.shutdown()
         return results
     finally:
         _work = None
         gc.unfreeze()
 
 
-def _stop_now(pool: ProcessPoolExecutor) -> None:
+def _stop_now(pool: ProcessPoolExecutor, others: set[multiprocessing.process.BaseProcess]) -> None:
     """End the workers at once, on Ctrl+C, SIGTERM or an error.
 
     Leaving the pool the usual way waits for every queued page to be done: seconds after
@@ -80,13 +84,15 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     workers for a task). With its workers killed, the manager thread gives up at once, and
     waiting for it here keeps it from racing the interpreter's exit (a traceback, seen too).
     """
-    kill = getattr(pool, "kill_workers", None)  # Python 3.14 and later
-    if kill is not None:
-        kill()
-    else:
-        for process in list((pool._processes or {}).values()):  # before 3.14, no public way
-            process.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
+    # Every child started since the pool was made, not only those the pool lists: an
+    # interrupt during its fork can leave a worker it never registered, which the
+    # interpreter would wait for at exit (a hang after "interrupted" was seen once).
+    workers = [child for child in multiprocessing.active_children() if child not in others]
+    for process in workers:
+        process.kill()
+    pool.shutdown(wait=True)  # not cancel_futures: that races the manager thread the same way
+    for process in workers:
+        process.join()
 
 
 def _start_worker() -> None:
