@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
 import signal
 import sys
 import threading
@@ -100,8 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             # The site is swapped in whole or not at all (guidesite/output.py), so this is true
             # wherever the interrupt landed.
             after = "; site/ holds the last complete build" if command == "build" else ""
-            print(f"interrupted{after}.", file=sys.stderr)
-            return 130
+            print(f"interrupted{after}.", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            # At once: the worker processes are gone, and the interpreter's exit would wait
+            # for the pool's manager thread, which a killed worker can leave waiting for ever.
+            os._exit(130)
 
 
 @contextlib.contextmanager
@@ -127,7 +131,7 @@ def _run(args: argparse.Namespace, command: str, root: Path) -> int:
         return _editor_command(args, root)
     options = BuildOptions(
         root=root,
-        out_dir=getattr(args, "out", root / "site"),
+        out_dir=getattr(args, "out", root / "site").resolve(),  # named in errors as the editor means it
         drafts=getattr(args, "drafts", False),
         write=command == "build",
         cache=not getattr(args, "no_cache", False),

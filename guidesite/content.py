@@ -227,7 +227,7 @@ def discover(config: SiteConfig, errors: ErrorList) -> list[tuple[Path, str, str
         return found
     content_real = content.resolve()
     for entry in sorted(content.iterdir()):
-        if entry.is_dir() and entry.name not in config.codes:
+        if entry.is_dir() and entry.name not in config.codes and not editors_own(entry.name):
             errors.add(entry, 1, f"folder '{entry.name}' is not a language in site.yaml ({', '.join(config.codes)})")
     for lang in config.codes:
         base = content / lang

@@ -7,7 +7,7 @@ import ctypes.util
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,14 +35,14 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-# Every site the build writes has these at its top: a folder without them is not one.
-_SITE_MARKERS = ("index.html", "404.html", "sitemap.xml", "robots.txt")
+# What the top of every site the build writes holds, besides a folder per language.
+_SITE_TOP = frozenset({"index.html", "404.html", "sitemap.xml", "robots.txt", "assets"})
 # The project's own folders: a site written into one would replace what is there.
 _PROJECT_FOLDERS = ("content", "templates", "assets", "translations", ".cache/guidesite", "guidesite")
 PREVIEW_DIR = Path(".cache") / "preview"  # where `serve` builds: drafts never reach site/
 
 
-def unsafe_out_dir(root: Path, out_dir: Path) -> str | None:
+def unsafe_out_dir(root: Path, out_dir: Path, languages: Iterable[str]) -> str | None:
     """Why the build must not write the site to out_dir, or None.
 
     The swap replaces the folder whole, so what was there before is deleted: `--out .`
@@ -55,11 +55,16 @@ def unsafe_out_dir(root: Path, out_dir: Path) -> str | None:
     for part in _PROJECT_FOLDERS:
         if out.is_relative_to(project / part):
             return f"it is inside the project's {part}/"
-    if out.exists() and not out.is_dir():
-        return "it is a file, not a folder"
-    if out in (project / "site", project / PREVIEW_DIR):
-        return None  # the project's own output folders, whatever an earlier build or a test left there
-    if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in _SITE_MARKERS):
+    try:
+        if out.exists() and not out.is_dir():
+            return "it is a file, not a folder"
+        if out in (project / "site", project / PREVIEW_DIR):
+            return None  # the project's own output folders, whatever an earlier build or a test left there
+        # Four well-known files would not do: a web root or a git worktree of another site has them too.
+        found = {entry.name for entry in out.iterdir()} if out.is_dir() else set()
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror})"
+    if found and ("index.html" not in found or found - _SITE_TOP - set(languages)):
         return "it holds other files, not a site built before"
     return None
 

@@ -81,8 +81,7 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[multiprocessing.process.Bas
     Leaving the pool the usual way waits for every queued page to be done: seconds after
     Ctrl+C, and forever when the interrupt lands inside the pool's own bookkeeping (seen
     with Python 3.11: the main process waiting for the pool's manager thread, and both
-    workers for a task). With its workers killed, the manager thread gives up at once, and
-    waiting for it here keeps it from racing the interpreter's exit (a traceback, seen too).
+    workers for a task).
     """
     # Every child started since the pool was made, not only those the pool lists: an
     # interrupt during its fork can leave a worker it never registered, which the
@@ -90,15 +89,20 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[multiprocessing.process.Bas
     workers = [child for child in multiprocessing.active_children() if child not in others]
     for process in workers:
         process.kill()
-    pool.shutdown(wait=True)  # not cancel_futures: that races the manager thread the same way
     for process in workers:
         process.join()
+    # Not waited for: a worker killed while sending a large result leaves the manager thread
+    # reading a pipe whose other end this process holds, for ever (seen in a review's stress
+    # run). The command line ends the process without waiting for it either (cli.main).
+    # Not cancel_futures: that races the manager thread, as pool.map's cancelling does.
+    pool.shutdown(wait=False)
 
 
 def _start_worker() -> None:
     # Ctrl+C reaches every process in the terminal's group: the main process alone decides
     # what it means (it ends the workers), so that the editor sees no worker's traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's, inherited through fork
     # Parsing Markdown makes many short-lived objects and few cycles: collect less often.
     gc.set_threshold(50_000, 20, 100)
 

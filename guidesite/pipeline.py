@@ -42,13 +42,13 @@ def build(options: BuildOptions) -> BuildResult:
     """Run the whole pipeline; raises BuildError with every problem found, writing nothing then."""
     started = time.perf_counter()
     root = options.root
-    if options.write and (why := unsafe_out_dir(root, options.out_dir)):
+    config = load_config(root)
+    if options.write and (why := unsafe_out_dir(root, options.out_dir, config.codes)):
         errors = ErrorList(root)
         errors.add(options.out_dir, 1, f"will not write the site here, because the build replaces the whole folder and {why}: choose a new or empty folder")
         errors.raise_if_any()
     cache = BuildCache(root, enabled=options.cache)
     with cache.opened():
-        config = load_config(root)
         pages = load_pages(config, include_drafts=options.drafts, read=cache.read_pages)
         site = assemble(config, pages)
         catalogs = files_digest([root / "templates", root / "translations"], root)

@@ -268,7 +268,7 @@ class Templates:
             files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
             files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
             files["robots.txt"] = robots_txt(site).encode("utf-8")
-            files.update(web_manifests(site, self.assets, self.translations))
+            files.update(web_manifests(site, self.assets, self.translations))  # may miss an icon: MissingAsset
         return files
 
 
@@ -292,6 +292,8 @@ def _template_errors(root: Path) -> Iterator[None]:
         # What an expression in a template can raise at run time ({{ 1 / 0 }}, a "%" a
         # translation did not double): the template's line, not a traceback.
         line, name = _template_location(exc)
+        if name == "?":
+            raise  # not from a template: a bug of the generator's own, to be seen as one
         errors.add(root / TEMPLATES_DIR / name, line, f"template error: {type(exc).__name__}: {exc}")
     errors.raise_if_any()
 

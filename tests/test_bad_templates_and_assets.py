@@ -80,3 +80,17 @@ def test_error_paths_do_not_depend_on_where_build_runs(tmp_path: Path) -> None:
     here, below = run_build(root, "check"), run_build(root, "check", cwd=root / "content")
     assert here.returncode == below.returncode == 1
     assert here.stderr == below.stderr and "site/de/404.html:" in here.stderr, below.stderr
+
+
+def test_a_bug_outside_the_templates_is_not_blamed_on_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only an error raised in a template's code becomes 'template error' at its line."""
+    from guidesite import templates
+    from guidesite.pipeline import BuildOptions, build
+
+    def broken(site: object) -> str:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(templates, "sitemap_xml", broken)
+    root = make_small_site(tmp_path / "project")
+    with pytest.raises(KeyError):
+        build(BuildOptions(root=root, out_dir=root / "site", cache=False))

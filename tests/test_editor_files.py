@@ -22,8 +22,9 @@ def test_editor_leftovers_do_not_change_the_build(tmp_path: Path) -> None:
     for folder in (messy / "content/de", messy / "content/en"):
         for name, data in LEFTOVERS.items():
             (folder / name).write_bytes(data)
-    (messy / "content/de/.obsidian").mkdir()
-    (messy / "content/de/.obsidian/notes.md").write_text("not a page", "utf-8")
+    for folder in (messy / "content/de/.obsidian", messy / "content/.obsidian"):
+        folder.mkdir()
+        (folder / "notes.md").write_text("not a page", "utf-8")
     built = [run_build(root, "--no-cache") for root in (clean, messy)]
     assert [b.returncode for b in built] == [0, 0], built[1].stderr
     assert manifest(messy / "site") == manifest(clean / "site")

@@ -50,3 +50,23 @@ def test_an_empty_or_earlier_site_folder_is_written(tmp_path: Path) -> None:
     again = run_build(root, "--out", str(out), "--no-cache")
     assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
     assert (out / "index.html").is_file()
+
+
+def test_a_folder_that_merely_looks_like_a_site_is_left_alone(tmp_path: Path) -> None:
+    """Another site's web root, under git: the same four files at its top as ours, and more."""
+    root = make_small_site(tmp_path / "project")
+    web = tmp_path / "web"
+    for name in ("index.html", "404.html", "sitemap.xml", "robots.txt", ".git/HEAD", "photos/holiday.jpg"):
+        (web / name).parent.mkdir(parents=True, exist_ok=True)
+        (web / name).write_text(name, "utf-8")
+    before = manifest(web)
+    done = run_build(root, "--out", str(web))
+    assert done.returncode == 1 and "it holds other files, not a site built before" in done.stderr
+    assert manifest(web) == before
+
+
+def test_a_relative_out_is_named_as_the_editor_meant_it(tmp_path: Path) -> None:
+    root = make_small_site(tmp_path / "project")
+    done = run_build(root, "--out", "../content", cwd=root / "content")
+    assert done.returncode == 1
+    assert done.stderr.startswith("content:1: will not write the site here"), done.stderr

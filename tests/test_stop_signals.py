@@ -82,6 +82,43 @@ def test_ctrl_c_ends_the_workers_at_once(tmp_path: Path, whom: str) -> None:
     assert err.count("Traceback") == 1 and err.rstrip().endswith("KeyboardInterrupt"), err
 
 
+# The command line around busy workers: one sleeps in a task, the other waits for one.
+_CLI_WORKERS_DRIVER = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from pathlib import Path
+from guidesite import cli, parallel
+
+def work(item):
+    if item == 0:
+        Path({ready!r}).write_text("busy")
+        time.sleep(120)
+    return item
+
+def build(options):
+    parallel.map_in_workers(work, [0] * 1 + [1] * 79)
+
+cli.build = build
+sys.exit(cli.main(["--root", {root!r}]))
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_build_with_workers_stops_in_one_line(tmp_path: Path, stop: signal.Signals) -> None:
+    """SIGTERM too reaches every process of the group (timeout, CI): a worker must not
+    answer it with the command line's own handler ("Process ForkProcess-2:" and a traceback)."""
+    proc, _ = _start(_CLI_WORKERS_DRIVER, tmp_path)
+    os.killpg(proc.pid, stop)
+    try:
+        out, err = proc.communicate(timeout=20)
+    finally:
+        leftover = _group_members(proc.pid)
+        for pid in leftover:
+            os.kill(int(pid), signal.SIGKILL)
+    assert leftover == []
+    assert (proc.returncode, out, err) == (130, "", "interrupted; site/ holds the last complete build.\n")
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_stopped_build_says_so_without_a_traceback(tmp_path: Path, stop: signal.Signals) -> None:
     proc, _ = _start(_CLI_DRIVER, tmp_path)
