@@ -98,6 +98,11 @@ def _link(entry: Entry) -> dict[str, str]:
     return {"title": entry.page.meta.title, "path": entry.path, "lang": entry.lang}
 
 
+def _footer(site: Site, lang: str) -> list[dict[str, str]]:
+    """The links of the footer (site.yaml's `footer` keys) in one language."""
+    return [_link(site.by_key[(lang, key)]) for key in site.config.footer]
+
+
 def _nav_link(entry: Entry) -> dict[str, str]:
     """Menus and breadcrumbs use the short title where the editor gave one."""
     return dict(_link(entry), title=entry.page.meta.short_title or entry.page.meta.title)
@@ -159,7 +164,7 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
         "breadcrumb": [_nav_link(e) for e in site.breadcrumb(entry)],
         "prev": _link(prev) if prev else None,
         "next": _link(nxt) if nxt else None,
-        "footer": [_link(site.by_key[(lang, key)]) for key in site.config.footer],
+        "footer": _footer(site, lang),
         "site": _site_context(site, lang),
     }
 
@@ -229,7 +234,7 @@ class Templates:
     def _legal_links(self, code: str, site: Site) -> dict[str, Any]:
         """The footer's links in one language, for a page shared by all languages."""
         return {"lang": code, "label": self.translations[code].gettext("Legal and about"),
-                "links": [_link(site.by_key[(code, key)]) for key in site.config.footer]}
+                "links": _footer(site, code)}
 
     def page(self, entry: Entry, body: Body, site: Site | None = None) -> str:
         """One page's HTML; a template error is a BuildError naming the template and line.
@@ -262,7 +267,7 @@ class Templates:
             others = {"other_disclaimers": [self._disclaimer(code, site, anchor=False) for code in site.config.codes if code != default],
                       "other_footers": [self._legal_links(code, site) for code in site.config.codes if code != default]}
             chooser = {"languages": languages, "site": _site_context(site, default),
-                       "footer": [_link(site.by_key[(default, key)]) for key in site.config.footer], **others}
+                       "footer": _footer(site, default), **others}
             files["index.html"] = default_env.get_template("chooser.html").render(chooser).encode("utf-8")
             root_404 = dict(_special_context(site, default, default_env.globals["fmt"]), languages=languages, **others)
             files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
@@ -314,7 +319,7 @@ def _special_context(site: Site, lang: str, fmt: LocaleFormat) -> dict[str, Any]
         "breadcrumb": [],
         "prev": None,
         "next": None,
-        "footer": [_link(site.by_key[(lang, key)]) for key in site.config.footer],
+        "footer": _footer(site, lang),
         "site": _site_context(site, lang),
         "languages": [],
         "home": _link(home),
