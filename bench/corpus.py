@@ -26,13 +26,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from guidesite.content import page_digest  # noqa: E402
 from guidesite.slugs import slugify  # noqa: E402
 
 COPIED = ("templates", "assets", "translations", "babel.cfg")
 LANGS = ("de", "en")
 CATEGORIES = 8
 ARTICLES_PER_TOPIC = 25
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 WORDS = {
     "de": (
@@ -74,12 +75,12 @@ LABELS = {
            "category": "Bereich", "topic": "Thema", "article": "Artikel", "read": "Mehr dazu",
            "care": "Geh in den nächsten Tagen zur Hausarztpraxis, wenn:", "note": "Gut zu wissen",
            "table": ("Woche", "Umfang", "Hinweis"), "alt": "Unterarmstütz: Körper in einer Linie",
-           "reviewer": "[Name, Qualifikation]", "related": "Siehe auch"},
+           "reviewer": "Dr. med. Erika Muster, Orthopädin", "related": "Siehe auch"},
     "en": {"home": "Back pain when running", "about": "About us", "imprint": "Imprint",
            "category": "Area", "topic": "Topic", "article": "Article", "read": "Read more",
            "care": "See a GP in the next few days if:", "note": "Good to know",
            "table": ("Week", "Volume", "Note"), "alt": "Plank: body in one line from head to heels",
-           "reviewer": "[Name, qualification]", "related": "See also"},
+           "reviewer": "Dr Jane Example, physiotherapist", "related": "See also"},
 }
 
 
@@ -189,7 +190,7 @@ def _article(plan: Plan, lang: str, i: int) -> str:
     published = dt.date(2024, 1, 1) + dt.timedelta(days=i % 700)
     reviewed = dt.date(2026, 6, 1) + dt.timedelta(days=i % 150)
     position = i % ARTICLES_PER_TOPIC + 1
-    fm = _front_matter({
+    fields: dict[str, object] = {
         "title": f"{w.sentence(4, plain=True)[:-1]} ({i + 1})",
         "description": w.sentence(14, plain=True),
         "key": f"article-{i + 1}",
@@ -198,11 +199,8 @@ def _article(plan: Plan, lang: str, i: int) -> str:
         "parent": f"topic-{plan.topic_of(i) + 1}",
         "nav": position,
         "published": published.isoformat(),
-        "last_reviewed": reviewed.isoformat(),
-        "next_review": (reviewed + dt.timedelta(days=730)).isoformat(),
-        "reviewer": labels["reviewer"],
         "about": "Low back pain",
-    })
+    }
 
     def cite() -> str:
         keys = sorted({f"src-{rng.randrange(plan.sources) + 1}" for _ in range(rng.randint(1, 2))})
@@ -255,7 +253,14 @@ def _article(plan: Plan, lang: str, i: int) -> str:
     blocks.append(f"{labels['related']}: " + ", ".join(link() for _ in range(3)) + ".")
     for f in range(1, footnotes + 1):
         blocks.append(f"[^{f}]: {w.sentence(10)}")
-    return fm + "\n" + "\n\n".join(blocks) + "\n"
+    body = "\n" + "\n\n".join(blocks) + "\n"
+    # As in a real guide: most articles reviewed as they stand, some changed since their
+    # review, some never reviewed.
+    if i % 6 < 5:
+        digest = page_digest(str(fields["title"]), str(fields["description"]), body if i % 6 < 4 else "")
+        fields.update({"reviewer": labels["reviewer"], "last_reviewed": reviewed.isoformat(),
+                       "next_review": (reviewed + dt.timedelta(days=730)).isoformat(), "review_digest": digest})
+    return _front_matter(fields) + body
 
 
 def _page(fields: dict[str, object], body: str) -> str:
@@ -327,7 +332,8 @@ def _site_yaml() -> str:
     text = (REPO / "site.yaml").read_text("utf-8")
     start = text.index("footer:")
     end = text.index("\n", start)
-    return text[:start] + "footer: [about, imprint]" + text[end:]
+    text = text[:start] + "footer: [about, imprint]" + text[end:]
+    return text.replace("care_page: see-a-doctor", "care_page: home")
 
 
 def generate(root: Path, n: int) -> Path:

@@ -11,7 +11,9 @@ from babel.support import Translations
 from .assets import ASSETS_DIR, AssetMap
 from .bibliography import Source
 from .content import CONTENT_DIR
+from .errors import closest, did_you_mean
 from .markdown import Heading, Markdown, NeededId, RenderContext, Resolved
+from .outline import NumberReader, Outline, outline_of
 from .site import Entry, Site
 
 
@@ -55,6 +57,7 @@ class RenderedBody:
     body: Body
     problems: list[tuple[int, str]]  # (line in the source file, message)
     needed_ids: tuple[NeededId, ...]  # links into other pages' headings
+    outline: Outline  # what its translations must share with it
 
 
 class BodyRenderer:
@@ -62,7 +65,8 @@ class BodyRenderer:
 
     def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap, sources: dict[str, Source]):
         self.site, self.translations, self.assets, self.sources = site, translations, assets, sources
-        self.markdown = {code: Markdown(code) for code in site.config.codes}
+        self.markdown = {code: Markdown(code, site.config.care_numbers(code)) for code in site.config.codes}
+        self.numbers = {lang.code: NumberReader(lang) for lang in site.config.languages}
         self.publisher = {code: publisher_html(site, translations[code].gettext) for code in site.config.codes}
 
     def render(self, entry: Entry, site: Site | None = None) -> RenderedBody:
@@ -79,14 +83,17 @@ class BodyRenderer:
             resolve_link=lambda href: resolve_link(site, entry, href, own_ids),
             resolve_image=lambda src: _resolve_image(self.assets, entry, src),
             known_citation=self.sources.__contains__,
+            citation_hint=lambda key: did_you_mean(key, self.sources),
             gettext=self.translations[entry.lang].gettext,
             publisher_html=self.publisher[entry.lang],
         )
+        # Before rendering, which turns links and images into the site's addresses.
+        outline = outline_of(parsed.tokens, entry.page.rel, entry.page.body_line, self.numbers[entry.lang])
         result = markdown.render(parsed, ctx)
         first = entry.page.body_line - 1
         problems = [(first + p.line, p.message) for p in parsed.problems + result.problems]
         body = Body(result.html, parsed.headings, [self.sources[k] for k in result.citations])
-        return RenderedBody(body, problems, result.needed_ids)
+        return RenderedBody(body, problems, result.needed_ids, outline)
 
 
 def resolve_link(site: Site, entry: Entry, href: str, own_ids: set[str]) -> Resolved:
@@ -95,7 +102,7 @@ def resolve_link(site: Site, entry: Entry, href: str, own_ids: set[str]) -> Reso
     path, fragment = unquote(parts.path), unquote(parts.fragment)
     if not path:
         if fragment and fragment not in own_ids:
-            return Resolved(problem=f"no heading with id '#{fragment}' on this page")
+            return Resolved(problem=f"no heading with id '#{fragment}' on this page{did_you_mean(fragment, own_ids)}")
         return Resolved(url=href)
     if path.startswith("/") or not path.endswith(".md"):
         return Resolved(problem=f"link to '{href}': link to another page by its file, such as 'ursachen.md'")
@@ -108,10 +115,18 @@ def resolve_link(site: Site, entry: Entry, href: str, own_ids: set[str]) -> Reso
             if len(parts) > 1 and parts[0] in site.config.codes and not any(p.startswith(("_", ".")) for p in parts):
                 return Resolved(problem=f"link to '{href}': content/{target_rel} is a draft and not in this build")
             return Resolved(problem=f"link to '{href}': content/{target_rel} is not a page of the guide")
-        return Resolved(problem=f"link to '{href}': there is no page content/{target_rel}")
+        return Resolved(problem=f"link to '{href}': there is no page content/{target_rel}{_closest_page(site, entry, target_rel)}")
     if not fragment:
         return Resolved(url=target.path)
     return Resolved(url=f"{target.path}#{fragment}", needs_id=(target_rel, fragment))
+
+
+def _closest_page(site: Site, entry: Entry, target_rel: str) -> str:
+    """" (did you mean 'x.md'?)" for a page whose path is close, written as a link from entry's page."""
+    close = closest(target_rel, site.by_rel)
+    if close is None:
+        return ""
+    return f" (did you mean '{posixpath.relpath(close, posixpath.dirname(entry.page.rel) or '.')}'?)"
 
 
 def _resolve_image(assets: AssetMap, entry: Entry, src: str) -> Resolved:
@@ -122,4 +137,4 @@ def _resolve_image(assets: AssetMap, entry: Entry, src: str) -> Resolved:
     name = path[len(prefix):]
     if name not in assets.assets:
         return Resolved(problem=f"image '{src}' does not exist")
-    return Resolved(url=assets.url(name))
+    return Resolved(url=assets.url(name), size=assets.assets[name].size)

@@ -43,6 +43,7 @@ from . import __version__
 from .assets import AssetMap
 from .content import FrontMatter, Page, read_page
 from .errors import BuildError, ContentError, ErrorList
+from .outline import EMPTY_OUTLINE, Outline
 from .output import write_linked_site
 from .parallel import map_in_workers
 from .site import Entry, Site
@@ -53,7 +54,7 @@ except ImportError:  # Windows: no advisory locks there
     fcntl = None  # type: ignore[assignment]
 
 CACHE_DIR = Path(".cache") / "guidesite"
-FORMAT = b"guidesite-cache-3\n"
+FORMAT = b"guidesite-cache-4\n"
 INPUTS = ("site.yaml", "templates", "translations", "content/sources.yaml")  # besides the pages
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")  # modules with __version__
 _T = TypeVar("_T")
@@ -109,6 +110,7 @@ class StoredPage:
     citations: tuple[str, ...]  # keys of the sources it cites
     ids: str  # digest of its ids, which links from other pages may point to
     facts: str  # digest of what the link checks need, kept apart: see BuildCache.facts
+    outline: Outline  # what the translation check compares
 
 
 @dataclass
@@ -250,7 +252,7 @@ class BuildCache:
             pages.append(None)
         # Each worker reads a file once: its digest and its page come from the same bytes,
         # even if an editor saves it meanwhile.
-        for (index, path, rel, _), (page, problems, known) in zip(unknown, map_in_workers(_read_source, unknown)):
+        for (index, path, rel, _), (page, problems, known) in zip(unknown, map_in_workers(_read_source, unknown, label="pages read")):
             errors.items.extend(problems)
             if known[0]:
                 self._source_digests[rel], self._fronts[rel] = known[0], known[1]
@@ -282,6 +284,24 @@ class BuildCache:
             self._index.memo[name] = (key, value)
             self._dirty = True
         return value
+
+    def derived_files(self, name: str, key: str) -> dict[str, str] | None:
+        """Files made from the pages (the search index), stored under `key`: path -> object
+        digest, or None unless every one of them is intact."""
+        known = self._index.memo.get(name) if self.enabled else None
+        if not known or known[0] != key or not all(self.object_intact(d) for d in known[1].values()):
+            return None
+        self._used.update(known[1].values())
+        return dict(known[1])
+
+    def store_derived_files(self, name: str, key: str, files: dict[str, bytes]) -> dict[str, bytes | str]:
+        """Keep files made from the pages as objects; returns them as the site's files name them."""
+        if not self.enabled:
+            return dict(files)
+        stored = {path: self.put_object(data)[0] for path, data in files.items()}
+        self._index.memo[name] = (key, stored)
+        self._dirty = True
+        return dict(stored)
 
     def jinja_bytecode(self) -> FileSystemBytecodeCache | None:
         """Where Jinja keeps compiled templates between builds (it checks them against their source)."""
@@ -344,7 +364,7 @@ class BuildCache:
             size = -1
         dead = size - sum(length for _, length in places.values())
         if size != index.facts_size or dead > max(size // 2, 1 << 20):
-            kept = {digest: self.facts(StoredPage("", "", (), "", (), "", digest)) for digest in places}
+            kept = {digest: self.facts(StoredPage("", "", (), "", (), "", digest, EMPTY_OUTLINE)) for digest in places}
             self._new_facts.update({digest: data for digest, data in kept.items() if data is not None})
             places, size = {}, 0
             path.write_bytes(b"")

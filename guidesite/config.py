@@ -15,7 +15,7 @@ from .yamlfile import YamlProblem, parse_mapping, text_problem
 CONFIG_FILE = "site.yaml"
 _PUBLISHER_KEYS = (
     "name", "street", "postal_code", "city", "country", "email", "phone",
-    "responsible_person", "reviewer",
+    "responsible_person",
 )
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -26,6 +26,32 @@ class Language:
     code: str  # "de": used in URLs and <html lang>
     locale: str  # "de_DE", "en_GB": used by Babel for dates and numbers
     title: str  # the site's title in this language
+    # The numbers this edition's readers call, as written on its pages ("112", "NHS 111"):
+    # where the edition's readers live decides them, not the language (a Turkish edition
+    # for readers in Germany names 112 and 116 117).
+    emergency: str
+    urgent: str
+
+    @property
+    def emergency_digits(self) -> str:
+        return phone_digits(self.emergency)
+
+    @property
+    def urgent_digits(self) -> str:
+        return phone_digits(self.urgent)
+
+
+@dataclass(frozen=True)
+class CareNumbers:
+    """What a care card of one edition must name, and must not."""
+
+    emergency: str  # "112", as the edition writes it
+    urgent: str
+    foreign: tuple[str, ...]  # other editions' numbers that are not this edition's ("999", "NHS 111")
+
+
+def phone_digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
 
 
 @dataclass(frozen=True)
@@ -36,6 +62,7 @@ class SiteConfig:
     default_language: str
     languages: tuple[Language, ...]
     footer: tuple[str, ...]  # translation keys of pages linked from every footer
+    care_page: str  # translation key of the page on when to see a doctor
     publisher: dict[str, str]
 
     @functools.cached_property
@@ -44,6 +71,12 @@ class SiteConfig:
 
     def language(self, code: str) -> Language:
         return next(lang for lang in self.languages if lang.code == code)
+
+    def care_numbers(self, code: str) -> CareNumbers:
+        own = self.language(code)
+        mine = {own.emergency_digits, own.urgent_digits}
+        foreign = {n: None for lang in self.languages for n in (lang.emergency, lang.urgent) if phone_digits(n) not in mine}
+        return CareNumbers(own.emergency, own.urgent, tuple(foreign))
 
 
 def load_config(root: Path) -> SiteConfig:
@@ -68,7 +101,7 @@ def load_config(root: Path) -> SiteConfig:
     def bad(key: str, message: str) -> None:
         errors.add(path, data.line(key), f"{key}: {message}")
 
-    known = {"base_url", "default_language", "languages", "footer", "publisher"}
+    known = {"base_url", "default_language", "languages", "footer", "care_page", "publisher"}
     for key in values.keys() - known:
         bad(key, f"unknown key (expected one of {', '.join(sorted(known))})")
     for key in sorted(known - values.keys()):
@@ -92,7 +125,7 @@ def load_config(root: Path) -> SiteConfig:
         if not isinstance(entry, dict):
             bad(where, "must be a mapping with code and title")
             continue
-        extra = entry.keys() - {"code", "title", "locale"}
+        extra = entry.keys() - {"code", "title", "locale", "emergency", "urgent"}
         if extra:
             bad(where, f"unknown key {', '.join(sorted(map(str, extra)))}")
         code, title = entry.get("code"), entry.get("title")
@@ -103,6 +136,14 @@ def load_config(root: Path) -> SiteConfig:
         if not isinstance(title, str) or not title.strip():
             bad(f"{where}.title", "must be the site's title in this language")
             continue
+        numbers = {}
+        for kind in ("emergency", "urgent"):
+            number = entry.get(kind)
+            if not isinstance(number, str) or not phone_digits(number):
+                bad(f"{where}.{kind}", f"must be the {kind} number this edition's readers call, in quotes, such as "
+                    + ('"112"' if kind == "emergency" else '"116 117"'))
+            else:
+                numbers[kind] = number.strip()
         try:
             Locale.parse(str(locale))
         except (ValueError, UnknownLocaleError):
@@ -111,7 +152,7 @@ def load_config(root: Path) -> SiteConfig:
         if any(lang.code == code for lang in languages):
             bad(f"{where}.code", f"'{code}' is listed twice")
             continue
-        languages.append(Language(code, str(locale), title.strip()))
+        languages.append(Language(code, str(locale), title.strip(), numbers.get("emergency", ""), numbers.get("urgent", "")))
 
     codes = [lang.code for lang in languages]
     default = values.get("default_language")
@@ -122,6 +163,10 @@ def load_config(root: Path) -> SiteConfig:
     if not isinstance(footer, list) or not all(isinstance(k, str) and _KEY.match(k) for k in footer):
         bad("footer", "must be a list of translation keys")
         footer = []
+
+    care_page = values.get("care_page")
+    if "care_page" in values and not (isinstance(care_page, str) and _KEY.match(care_page)):
+        bad("care_page", "must be the key of the page that says when to see a doctor, such as see-a-doctor")
 
     publisher = values.get("publisher")
     if "publisher" in values:
@@ -145,5 +190,6 @@ def load_config(root: Path) -> SiteConfig:
         default_language=str(default),
         languages=tuple(languages),
         footer=tuple(footer),
+        care_page=str(care_page),
         publisher={k: str(v) for k, v in publisher.items()},
     )

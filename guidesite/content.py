@@ -11,13 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from .config import SiteConfig
-from .errors import ErrorList
+from .errors import ErrorList, did_you_mean
+from .placeholders import is_placeholder
 from .yamlfile import YamlProblem, parse_mapping, text_problem
 
 CONTENT_DIR = "content"
 MAX_FILE_BYTES = 1_000_000
 LAYOUTS = ("page", "article", "home")
-ARTICLE_FIELDS = ("published", "last_reviewed", "next_review", "reviewer")
+ARTICLE_FIELDS = ("published",)
+# A medical review is recorded by `build.py reviewed`, which sets these four together.
+REVIEW_FIELDS = ("reviewer", "last_reviewed", "next_review", "review_digest")
+MAX_REVIEW_YEARS = 3  # the editor's guide promises a review at least this often
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SLUG = re.compile(r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*)(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 _FILE_NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]*\.md$")
@@ -50,8 +54,12 @@ class FrontMatter:
     last_reviewed: dt.date | None = None
     next_review: dt.date | None = None
     reviewer: str | None = None
+    review_digest: str | None = None  # the digest of the text the reviewer read
     about: str | None = None
     translation_of: TranslationOf | None = None
+    # Differences from the original that a translation makes on purpose: what differs
+    # (as the translation check names it, "figure 116117") -> why.
+    differences: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,9 +74,19 @@ class Page:
     key_lines: dict[str, int]  # front-matter field -> line in the file
     digest: str  # of the body and the fields a translator translates
 
+    @property
+    def review_state(self) -> str:
+        """'reviewed' while the reviewed text is unchanged and the reviewer is a real name;
+        'changed' once the text differs from what was reviewed; 'never' without a review."""
+        meta = self.meta
+        if not meta.review_digest or not meta.reviewer or is_placeholder(meta.reviewer):
+            return "never"
+        return "reviewed" if meta.review_digest == self.digest else "changed"
 
-def _digest(meta: dict[str, Any], body: str) -> str:
-    material = "\0".join([str(meta.get("title", "")), str(meta.get("description", "")), body])
+
+def page_digest(title: str, description: str, body: str) -> str:
+    """The digest of what a translator translates and a reviewer reviews: title, description, body."""
+    material = "\0".join([title, description, body])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
@@ -83,9 +101,7 @@ def _validate(values: dict[str, Any], lines: dict[str, int], report: Any) -> dic
 
     fields = {f for f in FrontMatter.__dataclass_fields__}
     for key in values.keys() - fields:
-        close = [f for f in sorted(fields) if f[:3] == key[:3]]
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        bad(key, f"unknown field{hint}")
+        bad(key, f"unknown field{did_you_mean(key, fields)}")
     required = ["title", "description", "key", "slug"]
     layout = values.get("layout", "page")
     if layout not in LAYOUTS:
@@ -140,15 +156,46 @@ def _validate(values: dict[str, Any], lines: dict[str, int], report: Any) -> dic
                 out[key] = dt.date.fromisoformat(raw)
             except ValueError:
                 bad(key, f"'{raw}' is not a date: write YYYY-MM-DD, such as 2025-03-19")
+    if "review_digest" in values:
+        if not isinstance(values["review_digest"], str) or not re.fullmatch(r"[0-9a-f]{16}", values["review_digest"]):
+            bad("review_digest", "is set by 'python build.py reviewed <file> --by \"…\"'; do not edit it by hand")
+        else:
+            out["review_digest"] = values["review_digest"]
+    given = [key for key in REVIEW_FIELDS if key in values]
+    if given and len(given) < len(REVIEW_FIELDS):
+        missing = ", ".join(key for key in REVIEW_FIELDS if key not in values)
+        bad(given[0], f"a review is recorded with all of {', '.join(REVIEW_FIELDS)} (missing: {missing}): "
+                      "record it with 'python build.py reviewed <file> --by \"…\"'")
+    if "differences" in values:
+        raw = values["differences"]
+        if not isinstance(raw, dict) or not raw or not all(isinstance(k, str) and k.strip() for k in raw):
+            bad("differences", "must map each intended difference, as the translation check names it, to the reason, "
+                               "such as 'figure 116117: the German number for urgent advice'")
+        elif problems := [f"'{k}': {p}" for k, v in raw.items() if (p := text_problem(v))]:
+            bad("differences", f"each difference needs its reason: {problems[0]}")
+        else:
+            out["differences"] = tuple((" ".join(k.split()), " ".join(v.split())) for k, v in raw.items())
     if "translation_of" in values:
         raw = values["translation_of"]
         if not (isinstance(raw, dict) and set(raw) == {"source", "digest"} and all(isinstance(v, str) for v in raw.values())):
             bad("translation_of", "must have source and digest; set it with 'python build.py translated <file>'")
         else:
             out["translation_of"] = TranslationOf(raw["source"], raw["digest"])
-    if ok and out.get("last_reviewed") and out.get("next_review") and out["next_review"] <= out["last_reviewed"]:
-        bad("next_review", "must come after last_reviewed")
+    if ok and out.get("last_reviewed") and out.get("next_review"):
+        last, following = out["last_reviewed"], out["next_review"]
+        if following <= last:
+            bad("next_review", "must come after last_reviewed")
+        elif following > years_later(last, MAX_REVIEW_YEARS):
+            bad("next_review", f"must be at most {MAX_REVIEW_YEARS} years after last_reviewed ({last.isoformat()}), "
+                               f"by {years_later(last, MAX_REVIEW_YEARS).isoformat()}")
     return out if ok else None
+
+
+def years_later(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | str:
@@ -200,7 +247,7 @@ def read_page(path: Path, rel: str, lang: str, errors: ErrorList, data: bytes | 
     fields = _validate(mapping.values, key_lines, report)
     if fields is None:
         return None
-    return Page(rel, lang, FrontMatter(**fields), body, body_line, key_lines, _digest(mapping.values, body))
+    return Page(rel, lang, FrontMatter(**fields), body, body_line, key_lines, page_digest(str(mapping.values.get("title", "")), str(mapping.values.get("description", "")), body))
 
 
 def _link_ok(path: Path, content_real: Path, errors: ErrorList) -> bool:

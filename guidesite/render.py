@@ -21,7 +21,7 @@ from .bodies import BodyRenderer
 from .cache import BuildCache, Dependencies, StoredPage, facts_digest, recording_site, sha256
 from .checks import PageScan, check_disclaimer, check_links, check_loads, check_repeated_ids, own_host, scan_page
 from .content import CONTENT_DIR
-from .errors import BuildError, ContentError, ErrorList
+from .errors import BuildError, ContentError, ErrorList, did_you_mean
 from .markdown import Heading, NeededId
 from .parallel import map_in_workers
 from .site import Entry, Site
@@ -136,6 +136,7 @@ class _Job:
             citations=tuple(s.key for s in rendered.body.citations),
             ids=_ids_digest(heading_ids, scan.ids),
             facts=facts_digest(facts),
+            outline=rendered.outline,
         )
         return replace(failed, stored=stored, facts=facts, stamp=stamp, data=None if self.cache.enabled else data)
 
@@ -176,7 +177,7 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
     # The files without a source page are made here while the workers render.
     extra_errors = ErrorList(site.config.root)
     made: list[tuple[dict[str, bytes | str], dict[str, PageScan]]] = []
-    outcomes = map_in_workers(job.render, todo, meanwhile=lambda: made.append(_extras(job, extra_errors)))
+    outcomes = map_in_workers(job.render, todo, meanwhile=lambda: made.append(_extras(job, extra_errors)), label="pages rendered")
 
     errors = ErrorList(site.config.root)
     data: dict[str, bytes] = {}
@@ -278,6 +279,7 @@ def _check_needed_ids(site: Site, rel: str, links: tuple[NeededId, ...],
     for link in links:
         if link.id not in heading_ids(link.target):
             errors.add(site.config.root / CONTENT_DIR / rel, entry.page.body_line + link.line - 1,
-                       f"link to '{link.href}': content/{link.target} has no heading with id '#{link.id}'")
+                       f"link to '{link.href}': content/{link.target} has no heading with id '#{link.id}'"
+                       + did_you_mean(link.id, heading_ids(link.target)))
             missing.add(f"{site.by_rel[link.target].path}#{link.id}")
     return missing

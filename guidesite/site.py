@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .config import SiteConfig
 from .content import CONTENT_DIR, Page
-from .errors import ErrorList
+from .errors import ContentError, ErrorList, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Site:
     by_rel: dict[str, Entry] = field(default_factory=dict)
     children: dict[tuple[str, str | None], list[Entry]] = field(default_factory=dict)
     nav_position: dict[str, int] = field(default_factory=dict)  # content path -> index in its children group
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ContentError] = field(default_factory=list)
 
     def url(self, entry: Entry) -> str:
         """The absolute URL, for canonical links, hreflang and the sitemap."""
@@ -109,6 +109,8 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
         site.by_key[(page.lang, page.meta.key)] = entry
         site.by_rel[page.rel] = entry
         site.entries.append(entry)
+    if (config.default_language, config.care_page) not in site.by_key:
+        errors.add(config.root / "site.yaml", 1, f"care_page: no page with key '{config.care_page}' in '{config.default_language}'")
     for lang in config.codes:
         if (lang, "home") not in site.by_key:
             errors.add(content / lang, 1, f"'{lang}' has no home page (key: home, layout: home)")
@@ -118,7 +120,8 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
     for entry in site.entries:
         parent = entry.page.meta.parent
         if parent and (entry.lang, parent) not in site.by_key:
-            errors.add(content / entry.page.rel, entry.page.key_lines.get("parent", 1), f"parent: no page with key '{parent}' in '{entry.lang}'")
+            errors.add(content / entry.page.rel, entry.page.key_lines.get("parent", 1), f"parent: no page with key '{parent}' in '{entry.lang}'"
+                       + did_you_mean(parent, (key for lang, key in site.by_key if lang == entry.lang)))
         elif parent and (loop := _parent_loop(site, entry)):
             errors.add(content / entry.page.rel, entry.page.key_lines.get("parent", 1),
                        f"parent: '{parent}' leads back to this page ({' → '.join(loop)}): a page cannot sit below itself")
@@ -126,7 +129,8 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
             site.children.setdefault((entry.lang, parent), []).append(entry)
         missing = [code for code in config.codes if (code, entry.key) not in site.by_key]
         if missing:
-            site.warnings.append(f"content/{entry.page.rel}:{entry.page.key_lines.get('key', 1)}: no translation in {', '.join(missing)} (no page there has key '{entry.key}')")
+            site.warnings.append(ContentError(f"{CONTENT_DIR}/{entry.page.rel}", entry.page.key_lines.get("key", 1),
+                                              f"no translation in {', '.join(missing)} (no page there has key '{entry.key}')"))
     for group in site.children.values():
         group.sort(key=lambda e: (e.page.meta.nav, e.page.rel))
         site.nav_position.update((e.page.rel, i) for i, e in enumerate(group))

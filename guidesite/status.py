@@ -1,4 +1,5 @@
-"""`status`: which translations exist, are missing or are outdated, and which reviews are due."""
+"""`status`: which translations exist, are missing or are outdated; which articles no clinician
+has reviewed, have changed since, or are due for review; which differences are declared."""
 from __future__ import annotations
 
 import datetime as dt
@@ -30,10 +31,23 @@ class DueReview:
 
 
 @dataclass(frozen=True)
+class Declared:
+    """A difference a translation makes on purpose (front matter `differences`)."""
+
+    rel: str
+    line: int
+    what: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Status:
     codes: tuple[str, ...]
     keys: list[KeyStatus]
     reviews: list[DueReview]  # next_review passed or within REVIEW_WINDOW, earliest first
+    unreviewed: list[str]  # articles no clinician has reviewed, by content path
+    changed: list[DueReview]  # articles changed since their review: (path, line, day of the review)
+    declared: list[Declared]
 
 
 def collect_status(root: Path, today: dt.date) -> Status:
@@ -55,13 +69,18 @@ def collect_status(root: Path, today: dt.date) -> Status:
             if entry.page.meta.draft:
                 drafts.add(code)
         keys.append(KeyStatus(key, states, files, frozenset(drafts)))
+    articles = [e.page for e in site.entries if e.page.meta.layout == "article"]
     reviews = sorted(
-        (DueReview(e.page.rel, e.page.key_lines.get("next_review", 1), e.page.meta.next_review)
-         for e in site.entries
-         if e.page.meta.next_review and e.page.meta.next_review <= today + REVIEW_WINDOW),
+        (DueReview(p.rel, p.key_lines["next_review"], p.meta.next_review) for p in articles
+         if p.review_state == "reviewed" and p.meta.next_review and p.meta.next_review <= today + REVIEW_WINDOW),
         key=lambda r: (r.due, r.rel),
     )
-    return Status(config.codes, keys, reviews)
+    unreviewed = [p.rel for p in articles if p.review_state == "never"]
+    changed = [DueReview(p.rel, p.key_lines["review_digest"], p.meta.last_reviewed) for p in articles  # type: ignore[arg-type]
+               if p.review_state == "changed"]
+    declared = [Declared(e.page.rel, e.page.key_lines["differences"], what, why)
+                for e in site.entries for what, why in e.page.meta.differences]
+    return Status(config.codes, keys, reviews, unreviewed, changed, declared)
 
 
 def format_status(status: Status, today: dt.date) -> str:
@@ -81,10 +100,19 @@ def format_status(status: Status, today: dt.date) -> str:
         for item in status.keys for code in status.codes if item.states[code] == "missing"
     ]
     lines += todo or ["  every page is translated and up to date"]
+    lines.append("Medical review:")
+    lines += [f"  content/{rel}: never reviewed by a clinician" for rel in status.unreviewed]
+    lines += [f"  content/{item.rel}:{item.line}: changed since its review on {item.due.isoformat()}" for item in status.changed]
+    if status.unreviewed or status.changed:
+        lines.append('  after a review, run: python build.py reviewed <file> --by "<name, qualification>"')
+    else:
+        lines.append("  every article is reviewed as it stands")
     lines.append(f"Reviews due by {(today + REVIEW_WINDOW).isoformat()}:")
     for review in status.reviews:
         when = "overdue since" if review.due < today else "due on"
         lines.append(f"  content/{review.rel}:{review.line}: {when} {review.due.isoformat()}")
     if not status.reviews:
         lines.append("  none")
+    lines.append("Differences declared by translations:")
+    lines += [f"  content/{d.rel}:{d.line}: {d.what}: {d.why}" for d in status.declared] or ["  none"]
     return "\n".join(lines)

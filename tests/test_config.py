@@ -37,10 +37,10 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     [
         ("base_url: https://", "base_url: ftp://", "site.yaml:3: base_url: must be an absolute http(s) URL such as https://example.org/"),
         ("default_language: de", "default_language: fr", "site.yaml:4: default_language: must be one of the languages (de, en)"),
-        ("  - code: en\n", "  - code: EN\n", "site.yaml:10: languages[1].code: must be a lower-case language code such as 'de'"),
-        ("    locale: en_GB", "    locale: xx_YY", "site.yaml:11: languages[1].locale: 'xx_YY' is not a locale Babel knows"),
-        ("  email:", "  e_mail:", "site.yaml:15: publisher.email: missing"),
-        ("footer:", "fotter:", "site.yaml:14: fotter: unknown key (expected one of base_url, default_language, footer, languages, publisher)"),
+        ("  - code: en\n", "  - code: EN\n", "site.yaml:15: languages[1].code: must be a lower-case language code such as 'de'"),
+        ("    locale: en_GB", "    locale: xx_YY", "site.yaml:16: languages[1].locale: 'xx_YY' is not a locale Babel knows"),
+        ("  email:", "  e_mail:", "site.yaml:25: publisher.email: missing"),
+        ("footer:", "fotter:", "site.yaml:24: fotter: unknown key (expected one of base_url, care_page, default_language, footer, languages, publisher)"),
     ],
 )
 def test_wrong_values_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:

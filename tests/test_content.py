@@ -20,6 +20,7 @@ published: 2025-03-19
 last_reviewed: 2026-11-20
 next_review: 2027-11-20
 reviewer: Dr. X
+review_digest: "0123456789abcdef"
 ---
 ## Text
 """
@@ -38,7 +39,7 @@ def test_a_valid_article(tmp_path: Path) -> None:
     assert errors == []
     assert page.meta.published == dt.date(2025, 3, 19)
     assert page.meta.slug == "vorbeugen/aufwaermen"
-    assert page.body_line == 12 and page.body == "## Text\n"
+    assert page.body_line == 13 and page.body == "## Text\n"
 
 
 def test_bom_and_windows_line_endings_are_accepted(tmp_path: Path) -> None:
@@ -50,7 +51,11 @@ def test_bom_and_windows_line_endings_are_accepted(tmp_path: Path) -> None:
     ("change", "expected"),
     [
         (("title: Aufwärmen\n", ""), "page.md:1: required field 'title' is missing"),
-        (("reviewer: Dr. X\n", ""), "page.md:1: required field 'reviewer' is missing"),
+        (("published: 2025-03-19\n", ""), "page.md:1: required field 'published' is missing"),
+        (("reviewer: Dr. X\n", ""), "page.md:8: last_reviewed: a review is recorded with all of reviewer, last_reviewed, "
+                                     "next_review, review_digest (missing: reviewer): record it with 'python build.py reviewed <file> --by \"…\"'"),
+        (("next_review: 2027-11-20", "next_review: 2029-11-21"), "page.md:9: next_review: must be at most 3 years after last_reviewed (2026-11-20), by 2029-11-20"),
+        (('review_digest: "0123456789abcdef"', "review_digest: abc"), "page.md:11: review_digest: is set by 'python build.py reviewed <file> --by \"…\"'; do not edit it by hand"),
         (("key: warm-up", "key: Warm Up"), "page.md:4: key: must be lower-case ASCII letters, digits and '-', such as 'warm-up'"),
         (("layout: article", "layout: article\nnav: first"), "page.md:7: nav: must be a whole number from 1 (its position in the navigation)"),
         (("layout: article", "layout: article\ndraft: yes please"), "page.md:7: draft: must be true or false"),
@@ -87,7 +92,7 @@ def test_broken_front_matter(tmp_path: Path, text: str, expected: str) -> None:
 
 def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     page, errors = read(tmp_path, ARTICLE.encode("utf-8") + b"caf\xe9\n")
-    assert errors == ["page.md:13: the file is not UTF-8 text: save it as UTF-8"]
+    assert errors == ["page.md:14: the file is not UTF-8 text: save it as UTF-8"]
 
 
 def test_split_front_matter_counts_the_body_line() -> None:

@@ -67,9 +67,15 @@ def _front_matter(path: Path) -> dict:
 
 # --- the hostile corpus: builds, and shows everything as text ---------------------------
 
+HOSTILE_REVIEWER = "</script><script>alert('reviewer')</script>"
+
+
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_small_site(tmp_path_factory.mktemp("hostile") / "project", HOSTILE)
+    # The reviewer's name is hostile too, recorded as an editor would.
+    reviewed = run_build(root, "reviewed", "content/de/seite.md", "--by", HOSTILE_REVIEWER, "--date", "2025-03-01")
+    assert reviewed.returncode == 0, reviewed.stderr
     result = run_build(root)
     assert result.returncode == 0, result.stderr
     return root / "site"
@@ -83,7 +89,7 @@ def test_no_hostile_page_carries_live_markup(hostile_site: Path) -> None:
 
 
 def test_hostile_front_matter_is_shown_as_text(hostile_site: Path) -> None:
-    meta = _front_matter(HOSTILE / "content/de/seite.md")
+    meta = {**_front_matter(HOSTILE / "content/de/seite.md"), "reviewer": HOSTILE_REVIEWER}
     config = yaml.safe_load((HOSTILE / "site.yaml").read_text("utf-8"))
     soup = BeautifulSoup((hostile_site / "de/seite/index.html").read_text("utf-8"), "lxml")
     assert soup.h1.get_text() == meta["title"]

@@ -12,7 +12,7 @@ from conftest import REPO, copy_project
 from guidesite.content import read_page
 from guidesite.errors import BuildError, ErrorList
 from guidesite.pipeline import BuildOptions, build
-from guidesite.scaffold import mark_translated, new_page
+from guidesite.scaffold import mark_reviewed, mark_translated, new_page
 
 TODAY = dt.date(2026, 3, 5)
 
@@ -38,8 +38,9 @@ def test_new_fills_every_required_field_and_the_page_builds(project: Path) -> No
     assert new_page(project, "de", "vorbeugen/neues-thema", today=TODAY) == "content/de/vorbeugen/neues-thema.md"
     meta = page(project, "de/vorbeugen/neues-thema.md").meta
     assert (meta.title, meta.key, meta.slug, meta.layout) == ("Neues thema", "neues-thema", "vorbeugen/neues-thema", "article")
-    assert (meta.published, meta.last_reviewed, meta.next_review) == (TODAY, TODAY, dt.date(2027, 3, 5))
-    assert meta.reviewer == "[Name, Qualifikation der fachlichen Prüfung]"  # placeholder in the page's language
+    assert meta.published == TODAY
+    # Not reviewed until `reviewed` records a review: no placeholder reviewer, no review dates.
+    assert (meta.reviewer, meta.last_reviewed, meta.next_review, meta.review_digest) == (None, None, None, None)
     assert meta.description.startswith("[") and meta.draft
     assert meta.parent == page(project, "de/vorbeugen.md").meta.key  # the folder's page
     built = build(BuildOptions(root=project, out_dir=project / "site", drafts=True))
@@ -52,9 +53,9 @@ def test_new_page_layout_has_no_review_fields(project: Path) -> None:
     assert meta.layout == "page" and meta.published is None and meta.reviewer is None and meta.parent is None
 
 
-def test_a_leap_day_is_reviewed_on_the_28th_next_year(project: Path) -> None:
-    new_page(project, "de", "schaltjahr", today=dt.date(2028, 2, 29))
-    assert page(project, "de/schaltjahr.md").meta.next_review == dt.date(2029, 2, 28)
+def test_a_review_on_a_leap_day_is_due_again_on_the_28th_next_year(project: Path) -> None:
+    mark_reviewed(project, "content/de/ursachen.md", "Dr. med. Test", today=dt.date(2028, 2, 29))
+    assert page(project, "de/ursachen.md").meta.next_review == dt.date(2029, 2, 28)
 
 
 def test_translation_of_copies_the_key_and_records_the_source(project: Path) -> None:

@@ -139,14 +139,24 @@ def test_localised_404_pages(guide: BuiltSite) -> None:
     assert (guide.root / "404.html").is_file()
 
 
-def test_dates_are_formatted_per_locale(guide: BuiltSite) -> None:
+def test_dates_are_formatted_per_locale(tmp_path) -> None:
+    """The review dates, on a copy of the guide with one article per language reviewed."""
     from babel.dates import format_date
     import datetime as dt
 
+    from conftest import copy_project
+    from guidesite.pipeline import BuildOptions, build
+    from guidesite.scaffold import mark_reviewed
+
+    project = copy_project(tmp_path / "project")
+    for rel in ("content/de/ursachen.md", "content/en/causes.md"):
+        mark_reviewed(project, rel, "Dr. med. Test", today=dt.date(2026, 3, 19))
+    guide = BuiltSite(tmp_path / "site")
+    build(BuildOptions(root=project, out_dir=guide.root))
     for code in CONFIG.codes:
         locale = CONFIG.language(code).locale
         times = [t for rel in guide.pages() if rel.startswith(code + "/") for t in guide.soup(rel).select("dl.review time")]
-        assert times
+        assert len(times) == 2
         for t in times:
             assert t.get_text() == format_date(dt.date.fromisoformat(t["datetime"]), "long", locale=locale)
 

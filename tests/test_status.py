@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from conftest import REPO, copy_project
 from guidesite.pipeline import BuildOptions, build
-from guidesite.scaffold import mark_translated, new_page
+from guidesite.scaffold import mark_reviewed, mark_translated, new_page
 from guidesite.status import collect_status, format_status
 
 TODAY = dt.date(2026, 11, 26)
@@ -84,11 +84,14 @@ def test_marking_translated_makes_it_current_again(project: Path) -> None:
     assert states["posture"] == {"de": "ok", "en": "ok"}
 
 
+def review(project: Path, rel: str, day: str, due: str) -> None:
+    mark_reviewed(project, f"content/{rel}", "Dr. med. Test", TODAY, dt.date.fromisoformat(day), dt.date.fromisoformat(due))
+
+
 def test_status_lists_reviews_overdue_or_due_within_30_days(project: Path) -> None:
-    set_field(project, "de/ursachen.md", "last_reviewed", "2025-11-01")
-    set_field(project, "de/ursachen.md", "next_review", "2026-11-01")
-    set_field(project, "en/causes.md", "next_review", "2026-12-20")
-    set_field(project, "en/relief.md", "next_review", "2026-12-27")  # 31 days ahead: not yet
+    review(project, "de/ursachen.md", "2025-11-01", "2026-11-01")
+    review(project, "en/causes.md", "2025-12-20", "2026-12-20")
+    review(project, "en/relief.md", "2025-12-27", "2026-12-27")  # 31 days ahead: not yet
     reviews = {r.rel: r.due for r in collect_status(project, TODAY).reviews}
     assert reviews == {"de/ursachen.md": dt.date(2026, 11, 1), "en/causes.md": dt.date(2026, 12, 20)}
     text = format_status(collect_status(project, TODAY), TODAY)
@@ -98,8 +101,7 @@ def test_status_lists_reviews_overdue_or_due_within_30_days(project: Path) -> No
 
 def test_status_exits_0_even_with_problems_to_report(project: Path) -> None:
     (project / "content/en/relief.md").unlink()
-    set_field(project, "de/ursachen.md", "next_review", "2020-01-01")
-    set_field(project, "de/ursachen.md", "last_reviewed", "2019-01-01")
+    review(project, "de/ursachen.md", "2019-01-01", "2020-01-01")
     result = run(project, "status")
     assert result.returncode == 0, result.stderr
     assert "relief: missing in en" in result.stdout and "overdue since 2020-01-01" in result.stdout
@@ -107,33 +109,34 @@ def test_status_exits_0_even_with_problems_to_report(project: Path) -> None:
 
 def test_outdated_translation_warns_and_fails_check_strict(project: Path) -> None:
     translate_posture(project)
-    # On a fixed day, before any review falls due: with today's date, the guide's own
-    # reviews would fail this test from the day they are due.
-    assert warnings_on(project, REVIEWED) == []
+    outdated = re.compile(r"content/en/prevention/posture.md:\d+: translated from content/de/vorbeugen/laufhaltung.md, which has changed since")
+    assert not [w for w in warnings_on(project, REVIEWED) if outdated.match(w)]
     edit_body(project, "de/vorbeugen/laufhaltung.md")
     plain = run(project, "check")
-    assert plain.returncode == 0
-    assert re.search(r"warning: content/en/prevention/posture.md:\d+: translated from content/de/vorbeugen/laufhaltung.md, which has changed since", plain.stderr)
-    assert [w for w in warnings_on(project, REVIEWED) if "which has changed since" in w]
+    assert plain.returncode == 0 and outdated.search(plain.stderr)
+    assert [w for w in warnings_on(project, REVIEWED) if outdated.match(w)]
     strict = run(project, "check", "--strict")
-    assert strict.returncode == 1 and "fail --strict" in strict.stderr
+    assert strict.returncode == 1 and re.search("^" + outdated.pattern, strict.stderr, re.M)
 
 
 def warnings_on(project: Path, today: dt.date) -> list[str]:
     """What `check` warns of, on the given day."""
-    return build(BuildOptions(root=project, out_dir=project / "site", write=False, today=today)).warnings
+    return [str(w) for w in build(BuildOptions(root=project, out_dir=project / "site", write=False, today=today)).warnings]
 
 
 @pytest.mark.parametrize("break_it", ["missing translation", "overdue review"])
 def test_check_strict_fails_on_missing_translations_and_overdue_reviews(project: Path, break_it: str) -> None:
     if break_it == "missing translation":
+        expected = "content/de/neu.md:4: no translation in en (no page there has key 'new-topic')"
+        assert expected not in run(project, "check", "--strict").stderr
         (project / "content/de/neu.md").write_text(
             "---\ntitle: Neu\ndescription: Eine neue Seite.\nkey: new-topic\nslug: neu\n---\nText.\n", "utf-8")
     else:
-        set_field(project, "de/ursachen.md", "next_review", "2020-01-01")
-        set_field(project, "de/ursachen.md", "last_reviewed", "2019-01-01")
+        review(project, "de/ursachen.md", "2026-01-01", "2026-06-01")
+        expected = "content/de/ursachen.md:13: review was due on 2026-06-01"
+        assert expected not in "\n".join(warnings_on(project, dt.date(2026, 5, 31)))
     result = run(project, "check", "--strict")
-    assert result.returncode == 1 and "fail --strict" in result.stderr
+    assert result.returncode == 1 and "fail --strict" in result.stderr and expected in result.stderr
 
 
 def test_readers_of_an_outdated_translation_see_a_notice_linking_the_original(project: Path) -> None:
