@@ -1,6 +1,7 @@
 """The bibliography (content/sources.yaml): every source the guide may cite, by key."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,8 @@ from .errors import ErrorList
 from .yamlfile import YamlProblem, parse_mapping
 
 BIBLIOGRAPHY_FILE = "content/sources.yaml"
-_FIELDS = {"authors", "title", "journal", "year", "details", "doi", "url", "language"}
+_FIELDS = {"authors", "title", "journal", "year", "details", "doi", "url", "language", "updated", "checked"}
+_DAY_OR_MONTH = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -26,6 +28,8 @@ class Source:
     url: str | None
     line: int
     language: str | None = None  # the language of title and journal: marked up with lang= on pages in another
+    updated: str | None = None  # a guideline's or web page's own last update: "2020-12" or "2020-12-11"
+    checked: str | None = None  # the day someone last checked that the link still says what the guide cites it for
 
     @property
     def link(self) -> str | None:
@@ -36,6 +40,16 @@ class Source:
         """Vancouver style: up to six authors, then 'et al.'."""
         names = list(self.authors[:6]) + (["et al."] if len(self.authors) > 6 else [])
         return ", ".join(names)
+
+
+def _date_ok(value: str, day_required: bool) -> bool:
+    if not _DAY_OR_MONTH.match(value) or (day_required and len(value) != 10):
+        return False
+    try:
+        dt.date.fromisoformat(value if len(value) == 10 else value + "-01")
+    except ValueError:
+        return False
+    return True
 
 
 def load_bibliography(root: Path) -> dict[str, Source]:
@@ -87,8 +101,17 @@ def load_bibliography(root: Path) -> dict[str, Source]:
         if language is not None and (not isinstance(language, str) or not _LANGUAGE.match(language)):
             bad("language must be a language code such as en or de", "language")
             continue
+        dates: dict[str, str | None] = {}
+        for name, form in (("updated", "YYYY-MM or YYYY-MM-DD, such as 2020-12"), ("checked", "YYYY-MM-DD, such as 2026-12-03")):
+            value = entry.get(name)
+            dates[name] = None if value is None else str(value)
+            if value is not None and not _date_ok(str(value), day_required=name == "checked"):
+                bad(f"{name} must be a date, {form}", name)
+        if "checked" in entry and dates["checked"] and _date_ok(dates["checked"], True) and dates["checked"] > dt.date.today().isoformat():
+            bad("checked is in the future: give the day the link was checked", "checked")
         details = entry.get("details")
         sources[key] = Source(key, tuple(authors), entry["title"], entry["journal"], year,
-                              str(details) if details is not None else None, doi, url, line, language)
+                              str(details) if details is not None else None, doi, url, line, language,
+                              dates["updated"], dates["checked"])
     errors.raise_if_any()
     return sources

@@ -8,7 +8,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
@@ -33,6 +33,12 @@ class LocaleFormat:
 
     def date(self, value: dt.date) -> str:
         return _long_date(value, self.locale)
+
+    def day_or_month(self, value: str) -> str:
+        """'2020-12-11' as a long date, '2020-12' as month and year ('Dezember 2020')."""
+        if len(value) == 7:
+            return format_skeleton("yMMMM", dt.date.fromisoformat(value + "-01"), locale=self.locale)
+        return _long_date(dt.date.fromisoformat(value), self.locale)
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)

@@ -61,6 +61,7 @@ class NumberReader:
         dec = re.escape(decimal)
         self._number = re.compile(rf"(?<![\d{dec}])(?:\d{{1,3}}(?:[{groups}]\d{{3}})+|\d+)(?:{dec}\d+)?(?!\d)|(?<!\d){dec}\d+")
         self._group = re.compile(f"[{groups}]")
+        self.group = group
         self._own = [(re.compile(_spaced_digits(digits)), name)
                      for digits, name in ((language.emergency_digits, EMERGENCY), (language.urgent_digits, URGENT))]
 
@@ -69,6 +70,11 @@ class NumberReader:
             if pattern.search(text):
                 yield name
                 text = pattern.sub(" ", text)
+        if "." in text:
+            for dotted in set(_DOTTED.findall(text)):
+                if not self._number_with_dots(dotted):  # "WCAG 2.2", "3.1.2": a version, read alike in every language
+                    yield dotted
+                    text = text.replace(dotted, " ")
         for match in self._number.finditer(text):
             plain = self._group.sub("", match.group()).replace(self.decimal, ".")
             try:
@@ -76,6 +82,17 @@ class NumberReader:
             except InvalidOperation:
                 continue
             yield f"{value.normalize():f}"
+
+
+    def _number_with_dots(self, dotted: str) -> bool:
+        """Whether this language reads "2.6" or "1.000" as a number: as a decimal, or in groups of three."""
+        parts = dotted.split(".")
+        if self.decimal == "." and len(parts) == 2:
+            return True
+        return self.group == "." and len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
+
+
+_DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+)+(?![\d]|[.,]\d)")
 
 
 def _spaced_digits(digits: str) -> str:

@@ -26,6 +26,9 @@ def find_warnings(site: Site, sources: dict[str, Source], outlines: dict[str, Ou
     cited = {key for outline in outlines.values() for key, _ in outline.citations}
     warnings = list(site.warnings)
     warnings += [ContentError(BIBLIOGRAPHY_FILE, s.line, f"source '{key}' is cited by no page") for key, s in sources.items() if key not in cited]
+    warnings += [ContentError(BIBLIOGRAPHY_FILE, s.line, f"source '{key}' links to a web page but does not say when the link was last "
+                              "checked: open it, make sure it still says what the guide cites it for, then add checked: YYYY-MM-DD")
+                 for key, s in sources.items() if s.url and not s.doi and not s.checked]
     for entry in site.entries:
         warnings += _review(entry.page, today)
         warnings += _placeholders(entry.page, outlines[entry.page.rel])

@@ -116,7 +116,7 @@ def test_outdated_translation_warns_and_fails_check_strict(project: Path) -> Non
     assert plain.returncode == 0 and outdated.search(plain.stderr)
     assert [w for w in warnings_on(project, REVIEWED) if outdated.match(w)]
     strict = run(project, "check", "--strict")
-    assert strict.returncode == 1 and re.search("^" + outdated.pattern, strict.stderr, re.M)
+    assert strict.returncode == 1 and re.search("^warning: " + outdated.pattern, strict.stderr, re.M)
 
 
 def warnings_on(project: Path, today: dt.date) -> list[str]:
