@@ -5,7 +5,9 @@
 
 For each size it builds the generated project (bench/corpus.py) in a fresh subprocess:
 cold (no cache, no site), warm with nothing changed, and warm after editing one article;
-then the floor (bench/floor.py) for the same pages. Each figure is the median of
+then the floor (bench/floor.py) for the same pages. The builds run through
+bench/timed_build.py, which also reports the time of the search step (Pagefind's index,
+guidesite/search.py) inside each. Each figure is the median of
 --repeat runs. Wall time includes interpreter start-up; CPU time and peak memory
 (the largest resident set of the build or any of its worker processes) come from
 getrusage(RUSAGE_CHILDREN) in a small wrapper process, so every run is measured alone.
@@ -32,6 +34,7 @@ import corpus  # noqa: E402
 
 PYTHON = sys.executable
 BUILD = [PYTHON, str(REPO / "build.py")]
+TIMED_BUILD = [PYTHON, str(BENCH / "timed_build.py")]  # build.py, telling how long the search step took
 GUIDE_PARTS = ("site.yaml", "babel.cfg", "content", "templates", "assets", "translations", "guidesite")
 
 _MEASURE = """
@@ -51,6 +54,8 @@ def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if result["rc"] != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{result['out']}\n{result['err']}")
+    search = [line for line in result["err"].splitlines() if line.startswith("search step:")]
+    result["search"] = float(search[-1].split()[2]) if search else 0.0
     return result
 
 
@@ -91,7 +96,7 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
     root = prepare(n, folder)
     article = corpus.article_path(root, n, 0)
     original = article.read_bytes()
-    build = [*BUILD, "--root", str(root), "--out", str(root / "site")]
+    build = [*TIMED_BUILD, "--root", str(root), "--out", str(root / "site")]
     runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": [], "warm_edit": [], "floor": []}
     try:
         for r in range(repeat):
@@ -113,6 +118,7 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
             "wall": wall,
             "cpu": statistics.median(v["cpu"] for v in values),
             "rss_mb": statistics.median(v["rss_mb"] for v in values),
+            "search": statistics.median(v["search"] for v in values),
             "pages_per_s": pages / wall,
             "pages": pages,
         }
@@ -141,7 +147,8 @@ def bench_guide(repeat: int) -> dict[str, float]:
 
 def _row(label: str, m: dict[str, float], floor: float | None = None) -> str:
     ratio = f"{m['wall'] / floor:.2f}" if floor else ""
-    return f"| {label} | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss_mb']:.0f} | {m['pages_per_s']:.0f} | {ratio} |"
+    search = f"{m['search']:.2f}" if floor else ""
+    return f"| {label} | {m['wall']:.2f} | {search} | {m['cpu']:.2f} | {m['rss_mb']:.0f} | {m['pages_per_s']:.0f} | {ratio} |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         result = bench_size(n, args.dir, args.repeat)
         floor = result["floor"]["wall"]
         print(f"\nN = {n} articles per language, {result['cold']['pages']} pages")
-        print("| run | wall s | CPU s | peak MB | pages/s | build/floor |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("| run | wall s | of which search index s | CPU s | peak MB | pages/s | build/floor |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         print(_row("cold", result["cold"], floor))
         print(_row("warm, nothing changed", result["warm"], floor))
         print(_row("warm, one article edited", result["warm_edit"], floor))

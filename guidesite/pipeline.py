@@ -17,6 +17,7 @@ from .errors import ErrorList
 from .i18n import compile_catalogs, translations_from
 from .output import unsafe_out_dir, write_site
 from .render import check_site_links, render_pages
+from .search import search_bundle
 from .site import Site, assemble
 
 
@@ -63,16 +64,20 @@ def build(options: BuildOptions) -> BuildResult:
         check_site_links(site, rendered, set(rendered.files) | {a.output for a in assets.assets.values()}, cache, errors)
         check_asset_loads(assets, own_host(config.base_url), errors)
         errors.raise_if_any()
+        files = rendered.files
+        if options.write:  # `check` publishes nothing: no index to make
+            files = {**files, **search_bundle(site, files, cache, errors)}
+            errors.raise_if_any()
         warnings = _warnings(site, sources, rendered.cited, options.today)
         if options.write:
             try:
-                _write(options.out_dir, rendered.files, assets, cache)
+                _write(options.out_dir, files, assets, cache)
             except OSError as exc:  # a folder on the way is a file, or not ours to write
                 errors.add(options.out_dir, 1, f"cannot write the site here: {exc.strerror or exc}")
                 errors.raise_if_any()
         cache.forget_unused({e.page.rel for e in site.entries})
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
-    return BuildResult(counts, SiteFiles(rendered.files, cache), warnings, time.perf_counter() - started)
+    return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started)
 
 
 def _write(out_dir: Path, files: dict[str, bytes | str], assets: AssetMap, cache: BuildCache) -> None:

@@ -13,11 +13,13 @@ from jinja2 import (BytecodeCache, Environment, FileSystemLoader, StrictUndefine
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from .a_z import a_z_context, a_z_output, a_z_path
 from .assets import AssetMap, MissingAsset
 from .bodies import Body
 from .errors import ErrorList
 from .i18n import LocaleFormat
 from .manifest import manifest_path, web_manifests
+from .search import SEARCH_DIR
 from .site import Entry, Site, robots_txt, sitemap_xml
 
 TEMPLATES_DIR = "templates"
@@ -178,6 +180,8 @@ def _site_context(site: Site, lang: str) -> dict[str, Any]:
         "base_url": site.config.base_url,
         "publisher": site.config.publisher["name"],
         "manifest": site.config.base_path + manifest_path(lang),
+        "a_z": a_z_path(site, lang),
+        "search_index": f"{site.config.base_path}{lang}/{SEARCH_DIR}/pagefind.js",
     }
 
 
@@ -254,6 +258,8 @@ class Templates:
             for code, env in envs.items():
                 context = _special_context(site, code, env.globals["fmt"])
                 files[f"{code}/404.html"] = env.get_template("404.html").render(context).encode("utf-8")
+                a_z = a_z_context(site, code, context, self.translations[code].gettext)
+                files[a_z_output(code)] = env.get_template("a-z.html").render(a_z).encode("utf-8")
             default = site.config.default_language
             default_env = envs[default]
             languages = [
