@@ -2,8 +2,9 @@
 
 Pagefind's Python API (package `pagefind[bin]`, pinned) drives its indexer binary. Each
 language's pages are linked into a folder of their own and indexed there with one request
-(`add_directory`): the API's `add_html_file` gets each answer only on its reader's next
-poll, a tenth of a second later, which would be nine minutes for 5,000 pages. A language's
+(`add_directory`), and the bundle comes back in memory (`get_files`): the API's
+`add_html_file` gets each answer only on its reader's next poll, a tenth of a second later,
+which would be eight minutes for 5,000 pages. A language's
 bundle is kept in the build cache under a digest of its pages' HTML, so a build in which no
 page of a language changed does not index it again.
 
@@ -19,7 +20,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -39,6 +39,7 @@ BODY_MARK = b" data-pagefind-body>"
 _EXCLUDE = [".toc", ".pager", ".review"]
 # The bundle's own search interfaces and the highlighter: the site has a search script of its own.
 _UNUSED = ("pagefind-ui.", "pagefind-component-ui.", "pagefind-modular-ui.", "pagefind-highlight.", "playground/")
+_ANSWER_LIMIT = 1 << 30  # bytes of one answer from the indexer
 _DEPENDENCY = "pyproject.toml"  # where the indexer is named (pinned in constraints.txt)
 _SETUP = "run: bash scripts/setup.sh (it installs pagefind[bin] as pinned in constraints.txt)"
 
@@ -105,11 +106,11 @@ def _index(pages: dict[str, dict[str, bytes | str]], cache: BuildCache) -> dict[
     # Beside the cache's objects when there is a cache, so that pages are hard-linked, not copied.
     parent = cache.folder if cache.enabled else None
     with tempfile.TemporaryDirectory(prefix="search-", dir=parent) as work:
-        folders = {code: _page_folder(Path(work) / "pages" / code, code, language_pages, cache)
+        folders = {code: _page_folder(Path(work) / code, code, language_pages, cache)
                    for code, language_pages in pages.items()}
-        outputs = {code: Path(work) / "bundles" / code for code in pages}
-        _run_in_thread(_index_folders(folders, outputs))
-        return {code: _read_bundle(outputs[code], code) for code in pages}
+        bundles: dict[str, list[dict]] = {}
+        _run_in_thread(_index_folders(folders, bundles))
+    return {code: _site_files(bundles[code], code) for code in pages}
 
 
 def _check_executable() -> None:
@@ -147,20 +148,28 @@ def _page_folder(folder: Path, code: str, pages: Mapping[str, bytes | str], cach
     return folder
 
 
-async def _index_folders(folders: dict[str, Path], outputs: dict[str, Path]) -> None:
-    """One indexer process, one index per language: each sees that language's pages only."""
+async def _index_folders(folders: dict[str, Path], bundles: dict[str, list[dict]]) -> None:
+    """One indexer process, one index per language (each sees that language's pages only);
+    each bundle's files are handed back in memory.
+
+    Not written to disk by the indexer: it answers before its writes reach the files (they
+    are still buffered), and it exits without finishing them when its input closes.
+    """
     from pagefind.service import PagefindService
 
     try:
         service = await PagefindService().launch()
     except OSError as exc:
         raise IndexerFailed(f"Pagefind's indexer could not be started ({exc.strerror or exc}): {_SETUP}") from None
+    # The API reads each answer whole, and a bundle of thousands of pages is one answer of
+    # many megabytes: beyond the API's 2 MiB limit, its reader would stop.
+    service._backend.stdout._limit = _ANSWER_LIMIT
     try:
         for code, folder in folders.items():
             config = {"exclude_selectors": _EXCLUDE, "keep_index_url": False}
             index = await _answer(service, service.create_index(config), code)  # type: ignore[arg-type]
             await _answer(service, index.add_directory(str(folder)), code)
-            await _answer(service, index.write_files(output_path=str(outputs[code])), code)
+            bundles[code] = await _answer(service, index.get_files(), code)
     except BaseException:
         await _stop(service)
         raise
@@ -225,17 +234,12 @@ def _run_in_thread(coroutine) -> None:
         raise failure[0]
 
 
-def _read_bundle(folder: Path, code: str) -> dict[str, bytes]:
-    """The files of a written bundle that the site's search needs, by path in site/."""
-    if not (folder / "pagefind-entry.json").is_file():
-        raise IndexerFailed(f"Pagefind's indexer wrote no index for {code}: build again; if it fails again, {_SETUP}")
-    entry = json.loads((folder / "pagefind-entry.json").read_text("utf-8"))
+def _site_files(bundle: list[dict], code: str) -> dict[str, bytes]:
+    """The files of a bundle that the site's search needs, by path in site/."""
+    contents = {str(file["path"]).replace(os.sep, "/"): file["content"] for file in bundle}
+    if "pagefind-entry.json" not in contents:
+        raise IndexerFailed(f"Pagefind's indexer made no index for {code}: build again; if it fails again, {_SETUP}")
+    entry = json.loads(contents["pagefind-entry.json"])
     wasm = {f"wasm.{language['wasm']}.pagefind" for language in entry["languages"].values()} or {"wasm.unknown.pagefind"}
-    files: dict[str, bytes] = {}
-    for path in sorted(folder.rglob("*")):
-        name = path.relative_to(folder).as_posix()
-        if not path.is_file() or name.startswith(_UNUSED) or (name.startswith("wasm.") and name not in wasm):
-            continue
-        files[f"{code}/{SEARCH_DIR}/{name}"] = path.read_bytes()
-    shutil.rmtree(folder, ignore_errors=True)
-    return files
+    return {f"{code}/{SEARCH_DIR}/{name}": data for name, data in sorted(contents.items())
+            if not name.startswith(_UNUSED) and not (name.startswith("wasm.") and name not in wasm)}
