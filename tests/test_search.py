@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page
 import guidesite.search
 from conftest import REPO, BuiltSite, copy_project
 from guidesite.pipeline import BuildOptions, build
+from guidesite.serve import Preview
 from test_browser import AXE_TAGS, PHONE, Watcher, _axe_violations, _context, _url_path, axe, server  # noqa: F401 (fixtures)
 
 SIGNATURE = b"pagefind_dcd"
@@ -257,6 +258,20 @@ def test_search_works_with_the_keyboard_alone(server: str, browser: Browser) -> 
     page.keyboard.press("Escape")
     assert page.locator("#site-search-input").input_value() == ""
     context.close()
+
+
+@pytest.mark.browser
+def test_the_preview_has_search_too(tmp_path: Path, browser: Browser) -> None:
+    preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
+    preview.start()
+    try:
+        context = _context(browser)
+        page = context.new_page()
+        page.goto(preview.url + "en/")
+        assert "/en/prevention/warm-up/" in _search(page, "warm up")
+        context.close()
+    finally:
+        preview.stop()
 
 
 @pytest.mark.browser
