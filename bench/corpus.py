@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import posixpath
 import random
 import re
@@ -26,14 +27,33 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from babel.messages.catalog import Catalog  # noqa: E402
+
 from guidesite.content import page_digest  # noqa: E402
 from guidesite.slugs import slugify  # noqa: E402
 
 COPIED = ("templates", "assets", "translations", "babel.cfg")
 LANGS = ("de", "en")
+# More languages for measuring how a build grows with them: their text is the English
+# vocabulary under their own code, their locale and quotation marks CLDR's (see README).
+EXTRA_LANGUAGES = {
+    "fr": ("fr_FR", ["«\u202f", "\u202f»", "“", "”"]), "ar": ("ar", "”“’‘"), "tr": ("tr_TR", "“”‘’"),
+    "uk": ("uk_UA", "«»„“"), "pl": ("pl_PL", "„”‚’"), "es": ("es_ES", "«»“”"), "it": ("it_IT", "«»“”"),
+    "fa": ("fa_IR", "«»‹›"),
+}
+
+
+def languages(count: int) -> tuple[str, ...]:
+    """The first `count` languages: German and English, then EXTRA_LANGUAGES in order."""
+    return (LANGS + tuple(EXTRA_LANGUAGES))[:count]
+
+
+def _v(lang: str) -> str:
+    """Whose vocabulary a language's generated text uses."""
+    return lang if lang in WORDS else "en"
 CATEGORIES = 8
 ARTICLES_PER_TOPIC = 25
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "4"
 
 WORDS = {
     "de": (
@@ -105,7 +125,7 @@ class Plan:
         return f"{'thema' if lang == 'de' else 'topic'}-{t + 1}"
 
     def article_slug(self, lang: str, i: int) -> str:
-        word = slugify(WORDS[lang][i % len(WORDS[lang])])
+        word = slugify(WORDS[_v(lang)][i % len(WORDS[_v(lang)])])
         return f"{word}-{i + 1}"
 
     def category_file(self, lang: str, c: int) -> str:
@@ -122,14 +142,14 @@ class Plan:
     def headings(self, lang: str, i: int) -> list[tuple[int, str, str]]:
         """(level, text, id) of article i's headings; every third one pins its id."""
         rng = random.Random(f"headings-{i}")
-        names = list(range(len(HEADINGS[lang])))
+        names = list(range(len(HEADINGS[_v(lang)])))
         rng.shuffle(names)
         out: list[tuple[int, str, str]] = []
         for k, h in enumerate(names[: 4 + i % 4]):
-            text = HEADINGS[lang][h]
+            text = HEADINGS[_v(lang)][h]
             out.append((2, text, f"part-{h}" if k % 3 == 0 else slugify(text)))
             if k % 2 == 1:
-                sub = f"{HEADINGS[lang][(h + 5) % len(HEADINGS[lang])]} {k}"
+                sub = f"{HEADINGS[_v(lang)][(h + 5) % len(HEADINGS[_v(lang)])]} {k}"
                 out.append((3, sub, slugify(sub)))
         return out
 
@@ -139,19 +159,24 @@ def _rel_link(from_file: str, to_file: str) -> str:
 
 
 class Writer:
-    """Text for one language from one seeded random generator."""
+    """Text for one language. `rng` decides everything a translation keeps (lengths,
+    numbers, emphasis, where links and citations go) and is seeded alike in every
+    language; `words` picks the words, per language. So the versions of a page are
+    translations of each other, as the translation check expects."""
 
-    def __init__(self, lang: str, rng: random.Random):
-        self.lang, self.rng = lang, rng
+    def __init__(self, lang: str, rng: random.Random, words: random.Random):
+        self.lang, self.rng, self.words = lang, rng, words
+        self.written = 0  # words written so far, counted alike in every language
 
     def sentence(self, words: int | None = None, plain: bool = False) -> str:
         """A sentence; unless plain, with some quotes, emphasis and a percentage."""
         rng, lang = self.rng, self.lang
         count = words or rng.randint(8, 18)
+        self.written += count
         parts = []
         for k in range(count):
-            pool = WORDS[lang] if k % 3 != 1 else (VERBS[lang] if k == 1 else GLUE[lang])
-            parts.append(rng.choice(pool))
+            pool = WORDS[_v(lang)] if k % 3 != 1 else (VERBS[_v(lang)] if k == 1 else GLUE[_v(lang)])
+            parts.append(self.words.choice(pool))
         if plain:
             text = " ".join(parts)
             return text[0].upper() + text[1:] + "."
@@ -183,10 +208,10 @@ def _front_matter(fields: dict[str, object]) -> str:
 
 
 def _article(plan: Plan, lang: str, i: int) -> str:
-    rng = random.Random(f"article-{lang}-{i}")
-    w = Writer(lang, rng)
+    rng = random.Random(f"article-{i}")
+    w = Writer(lang, rng, random.Random(f"words-{lang}-{i}"))
     me = plan.article_file(lang, i)
-    labels = LABELS[lang]
+    labels = LABELS[_v(lang)]
     published = dt.date(2024, 1, 1) + dt.timedelta(days=i % 700)
     reviewed = dt.date(2026, 6, 1) + dt.timedelta(days=i % 150)
     position = i % ARTICLES_PER_TOPIC + 1
@@ -215,7 +240,6 @@ def _article(plan: Plan, lang: str, i: int) -> str:
         return f"[{labels['read']} {j + 1}]({href})"
 
     blocks = [w.paragraph([f"[@src-{i % plan.sources + 1}]", link()]), w.paragraph([cite()])]
-    words = sum(len(b.split()) for b in blocks)
     target_words = rng.randint(800, 1500)
     headings = plan.headings(lang, i)
     footnotes = 0
@@ -245,12 +269,13 @@ def _article(plan: Plan, lang: str, i: int) -> str:
             section.append(f"::: care doctor\n### {labels['care']}\n{bullets}\n\n{w.paragraph()}\n:::")
         else:
             section.append(f"![{labels['alt']}](assets/img/plank.svg)")
-        while words + sum(len(s.split()) for s in section) < target_words * (k + 1) / len(headings):
+        while w.written < target_words * (k + 1) / len(headings):
             extra = ["[NHS](https://www.nhs.uk/conditions/back-pain/)"] if rng.random() < 0.1 else []
             section.append(w.paragraph(extra))
-        words += sum(len(s.split()) for s in section)
         blocks.extend(section)
-    blocks.append(f"{labels['related']}: " + ", ".join(link() for _ in range(3)) + ".")
+    # Every article says where to get help: here, a link to the page site.yaml names for it.
+    blocks.append(f"{labels['related']}: " + ", ".join(link() for _ in range(3))
+                  + f", [{labels['home']}]({_rel_link(me, f'{lang}/index.md')}).")
     for f in range(1, footnotes + 1):
         blocks.append(f"[^{f}]: {w.sentence(10)}")
     body = "\n" + "\n\n".join(blocks) + "\n"
@@ -269,8 +294,8 @@ def _page(fields: dict[str, object], body: str) -> str:
 
 def _structure(plan: Plan, lang: str) -> dict[str, str]:
     """Home, about, imprint, categories and topics: the frame the articles hang in."""
-    labels = LABELS[lang]
-    w = Writer(lang, random.Random(f"structure-{lang}"))
+    labels = LABELS[_v(lang)]
+    w = Writer(lang, random.Random("structure"), random.Random(f"structure-{lang}"))
     files: dict[str, str] = {}
     cats = [c for c in range(CATEGORIES) if any(plan.category_of_topic(t) == c for t in range(plan.topics))]
     home_links = "\n".join(f"- [{labels['category']} {c + 1}]({plan.category_file(lang, c)[3:]})" for c in cats)
@@ -328,15 +353,39 @@ def _sources(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _site_yaml() -> str:
+def _site_yaml(langs: tuple[str, ...]) -> str:
     text = (REPO / "site.yaml").read_text("utf-8")
     start = text.index("footer:")
     end = text.index("\n", start)
     text = text[:start] + "footer: [about, imprint]" + text[end:]
-    return text.replace("care_page: see-a-doctor", "care_page: home")
+    text = text.replace("care_page: see-a-doctor", "care_page: home")
+    extra = "".join(
+        f"  - code: {code}\n    locale: {EXTRA_LANGUAGES[code][0]}\n    title: Back pain when running ({code})\n"
+        f'    emergency: "112"\n    urgent: "116 117"\n    quotes: {json.dumps(list(EXTRA_LANGUAGES[code][1]), ensure_ascii=False)}\n'
+        for code in langs if code in EXTRA_LANGUAGES)
+    marker = "# The page that says when to see a doctor"
+    return text.replace(marker, extra + marker, 1)
 
 
-def generate(root: Path, n: int) -> Path:
+def _catalog(root: Path, code: str) -> None:
+    """An extra language's interface strings: the English ones, under its own locale's plural rules."""
+    from babel.messages.pofile import read_po, write_po
+
+    with (root / "translations/en/LC_MESSAGES/messages.po").open("rb") as fp:
+        english = read_po(fp, locale="en")
+    catalog = Catalog(locale=EXTRA_LANGUAGES[code][0])
+    for message in english:
+        if message.id:
+            string = message.string if isinstance(message.id, str) else tuple(
+                message.string[min(i, len(message.string) - 1)] for i in range(Catalog(locale=EXTRA_LANGUAGES[code][0]).num_plurals))
+            catalog.add(message.id, string, flags=message.flags - {"fuzzy"})
+    target = root / f"translations/{code}/LC_MESSAGES/messages.po"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as fp:
+        write_po(fp, catalog)
+
+
+def generate(root: Path, n: int, langs: tuple[str, ...] = LANGS) -> Path:
     """Write the corpus for `n` articles per language into `root` (replacing what was there)."""
     plan = Plan(n=n, topics=max(1, -(-n // ARTICLES_PER_TOPIC)), sources=max(10, n // 10))
     content = root / "content"
@@ -347,7 +396,7 @@ def generate(root: Path, n: int) -> Path:
         elif target.exists():
             target.unlink()
     files: dict[str, str] = {}
-    for lang in LANGS:
+    for lang in langs:
         files.update(_structure(plan, lang))
         for i in range(n):
             files[plan.article_file(lang, i)] = _article(plan, lang, i)
@@ -356,13 +405,16 @@ def generate(root: Path, n: int) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
     (content / "sources.yaml").write_text(_sources(plan), "utf-8")
-    (root / "site.yaml").write_text(_site_yaml(), "utf-8")
+    (root / "site.yaml").write_text(_site_yaml(langs), "utf-8")
     for part in COPIED:
         src = REPO / part
         if src.is_dir():
             shutil.copytree(src, root / part)
         else:
             shutil.copy2(src, root / part)
+    for code in langs:
+        if code in EXTRA_LANGUAGES:
+            _catalog(root, code)
     return root
 
 
@@ -375,9 +427,10 @@ def article_path(root: Path, n: int, i: int, lang: str = "de") -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100, help="articles per language")
+    parser.add_argument("--languages", type=int, default=2, help=f"how many languages, up to {len(LANGS) + len(EXTRA_LANGUAGES)}")
     parser.add_argument("--out", type=Path, required=True, help="folder to write the project into")
     args = parser.parse_args(argv)
-    generate(args.out, args.n)
+    generate(args.out, args.n, languages(args.languages))
     print(f"wrote {args.out}")
     return 0
 

@@ -19,6 +19,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from guidesite.config import load_config  # noqa: E402
 from guidesite.markdown import Markdown, RenderContext, Resolved  # noqa: E402
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -42,12 +43,13 @@ def floor(root: Path, out: Path, jobs: int = 2) -> int:
         for path in sorted(lang_dir.rglob("*.md")):
             shards[count % jobs].append(path)
             count += 1
+    quotes = {lang.code: lang.quotes for lang in load_config(root).languages}
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return sum(pool.map(_render, [(shard, content, out) for shard in shards]))
+        return sum(pool.map(_render, [(shard, content, out, quotes) for shard in shards]))
 
 
-def _render(args: tuple[list[Path], Path, Path]) -> int:
-    paths, content, out = args
+def _render(args: tuple[list[Path], Path, Path, dict[str, tuple[str, str, str, str]]]) -> int:
+    paths, content, out, quotes = args
     renderers: dict[str, Markdown] = {}
     for path in paths:
         lang = path.relative_to(content).parts[0]
@@ -56,7 +58,7 @@ def _render(args: tuple[list[Path], Path, Path]) -> int:
         _, front, body = text.split("---\n", 2)
         meta = yaml.load(front, Loader=_LOADER)
         if lang not in renderers:
-            renderers[lang] = Markdown(lang)
+            renderers[lang] = Markdown(lang, quotes[lang])
         md = renderers[lang]
         html = md.md.render(body, {"ctx": _context()})
         folder = out / lang / meta["slug"] if meta["slug"] else out / lang

@@ -70,12 +70,12 @@ def _stamp() -> str:
     return digest.hexdigest()
 
 
-def prepare(n: int, folder: Path) -> Path:
-    root = folder / f"n{n}"
+def prepare(n: int, folder: Path, languages: int = 2) -> Path:
+    root = folder / (f"n{n}" if languages == 2 else f"n{n}-l{languages}")
     stamp = root / ".stamp"
     if not (stamp.is_file() and stamp.read_text() == _stamp()):
-        print(f"generating {n} articles per language into {root} …", file=sys.stderr)
-        corpus.generate(root, n)
+        print(f"generating {n} articles per language in {languages} languages into {root} …", file=sys.stderr)
+        corpus.generate(root, n, corpus.languages(languages))
         stamp.write_text(_stamp())
     return root
 
@@ -145,6 +145,21 @@ def bench_guide(repeat: int) -> dict[str, float]:
     return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "rss_mb": statistics.median(rss)}
 
 
+def bench_languages(n: int, counts: list[int], folder: Path, repeat: int) -> list[tuple[int, int, float]]:
+    """Cold builds of the same articles in more and more languages: (languages, pages, median wall)."""
+    rows = []
+    for count in counts:
+        root = prepare(n, folder, count)
+        build = [*TIMED_BUILD, "--root", str(root), "--out", str(root / "site")]
+        walls = []
+        for _ in range(repeat):
+            _clean(root, ".cache", "site")
+            walls.append(measure(build, root)["wall"])
+        _clean(root, ".cache", "site")
+        rows.append((count, _pages(root), statistics.median(walls)))
+    return rows
+
+
 def _row(label: str, m: dict[str, float], floor: float | None = None) -> str:
     ratio = f"{m['wall'] / floor:.2f}" if floor else ""
     search = f"{m['search']:.2f}" if floor else ""
@@ -157,7 +172,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     parser.add_argument("--dir", type=Path, default=BENCH / "corpus", help="where the corpora are generated")
     parser.add_argument("--no-guide", action="store_true", help="skip the real guide's cold build")
+    parser.add_argument("--languages", type=int, nargs="+", metavar="K",
+                        help="instead: cold builds of the first --n size in K languages each (such as 2 4 8), "
+                             "to show that a build grows linearly with languages × pages")
     args = parser.parse_args(argv)
+    if args.languages:
+        rows = bench_languages(args.n[0], args.languages, args.dir, args.repeat)
+        base = rows[0][2] / rows[0][1]
+        print(f"cold builds, {args.n[0]} articles per language, median of {args.repeat}")
+        print("| languages | pages | wall s | ms per page | per page, against the first row |")
+        print("|---:|---:|---:|---:|---:|")
+        for count, pages, wall in rows:
+            print(f"| {count} | {pages} | {wall:.2f} | {wall / pages * 1000:.2f} | {wall / pages / base:.2f} |")
+        return 0
 
     load = os.getloadavg()
     print(f"cores: {os.cpu_count()}, load before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, median of {args.repeat}")

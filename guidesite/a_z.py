@@ -24,6 +24,10 @@ def a_z_path(site: Site, lang: str) -> str:
     return f"{site.config.base_path}{lang}/{A_Z_DIR}/"
 
 
+def a_z_url(site: Site, lang: str) -> str:
+    return site.config.base_url + a_z_path(site, lang)[len(site.config.base_path):]
+
+
 def check_a_z_free(site: Site, errors: ErrorList) -> None:
     """A page whose address is an A–Z page's would be replaced by it without a word."""
     taken = {a_z_output(code) for code in site.config.codes}
@@ -60,14 +64,14 @@ def a_z_context(site: Site, lang: str, frame: dict[str, Any], gettext: Callable[
     """The A–Z page's template context: the frame every page has (header, menu, footer), and the list."""
     title = gettext("All pages A–Z")
     path = a_z_path(site, lang)
-    url = site.config.base_url + path[len(site.config.base_path):]
+    url = a_z_url(site, lang)
     home = site.home(lang)
     return dict(
         frame,
         page={"title": title, "description": gettext("Every page of this guide from A to Z, with what it is about."),
               "lang": lang, "path": path, "url": url, "layout": "a-z", "draft": False, "key": A_Z_DIR},
-        alternates=[{"lang": code, "url": site.config.base_url + a_z_path(site, code)[len(site.config.base_path):]}
-                    for code in site.config.codes],
+        alternates=[{"lang": name, "url": a_z_url(site, code)}
+                    for name, code in [(code, code) for code in site.config.codes] + [("x-default", site.config.default_language)]],
         switcher=[dict(other, path=a_z_path(site, other["lang"])) for other in frame["switcher"]],
         breadcrumb=[{"title": home.page.meta.short_title or home.page.meta.title, "path": home.path, "lang": lang},
                     {"title": title, "path": path, "lang": lang}],

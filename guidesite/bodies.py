@@ -65,7 +65,7 @@ class BodyRenderer:
 
     def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap, sources: dict[str, Source]):
         self.site, self.translations, self.assets, self.sources = site, translations, assets, sources
-        self.markdown = {code: Markdown(code, site.config.care_numbers(code)) for code in site.config.codes}
+        self.markdown = {lang.code: Markdown(lang.code, lang.quotes, site.config.care_numbers(lang.code)) for lang in site.config.languages}
         self.numbers = {lang.code: NumberReader(lang) for lang in site.config.languages}
         self.publisher = {code: publisher_html(site, translations[code].gettext) for code in site.config.codes}
 
@@ -116,9 +116,10 @@ def resolve_link(site: Site, entry: Entry, href: str, own_ids: set[str]) -> Reso
                 return Resolved(problem=f"link to '{href}': content/{target_rel} is a draft and not in this build")
             return Resolved(problem=f"link to '{href}': content/{target_rel} is not a page of the guide")
         return Resolved(problem=f"link to '{href}': there is no page content/{target_rel}{_closest_page(site, entry, target_rel)}")
+    other = target.lang if target.lang != entry.lang else None
     if not fragment:
-        return Resolved(url=target.path)
-    return Resolved(url=f"{target.path}#{fragment}", needs_id=(target_rel, fragment))
+        return Resolved(url=target.path, lang=other)
+    return Resolved(url=f"{target.path}#{fragment}", needs_id=(target_rel, fragment), lang=other)
 
 
 def _closest_page(site: Site, entry: Entry, target_rel: str) -> str:

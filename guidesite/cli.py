@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__
+from .console import console, print_errors, print_warnings, progress
 from .errors import BuildError
 from .pipeline import BuildOptions, build
-from .scaffold import NEW_LAYOUTS, mark_translated, new_page
+from .scaffold import NEW_LAYOUTS, mark_reviewed, mark_translated, new_page, preview_hint
 from .status import collect_status, format_status
 
 
@@ -50,6 +51,13 @@ def _port(text: str) -> int:
     return port
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD, such as 2026-12-03") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build.py",
@@ -64,12 +72,15 @@ def _parser() -> argparse.ArgumentParser:
 
     command("build", help="build the site into site/ (the default)")
     check = command("check", help="run every check without writing anything")
-    check.add_argument("--strict", action="store_true", help="treat warnings (missing or outdated translations, overdue reviews, uncited sources) as errors")
+    check.add_argument("--strict", action="store_true", help="the gate before going live: warnings fail too (unreviewed or changed articles, placeholders, "
+                            "translations that differ, missing or outdated translations, overdue reviews, uncited sources)")
     preview = command("serve", help="preview with drafts at http://127.0.0.1:8000, rebuilt and reloaded on every save")
     preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     preview.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
     preview.add_argument("--allow-remote", action="store_true", help="allow a --host that other machines can reach")
-    command("status", help="translations present, missing or outdated per key, drafts included; reviews due within 30 days")
+    preview.add_argument("--open", action="store_true", help="open the preview in the default browser")
+    command("status", help="translations present, missing or outdated per key, drafts included; articles never reviewed "
+                           "or changed since; reviews due within 30 days; declared translation differences")
     new = command("new", help="create a page with every required field filled in")
     new.add_argument("lang", help="language code, such as de")
     new.add_argument("path", help="path below content/<lang>/ without .md, such as vorbeugen/neues-thema")
@@ -77,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--layout", choices=NEW_LAYOUTS, help="article (default) or page; a translation takes its original's")
     translated = command("translated", help="mark a translation as up to date with its original")
     translated.add_argument("file", help="the translation, such as content/en/prevention/posture.md")
+    reviewed = command("reviewed", help="record a medical review of an article as its text stands now")
+    reviewed.add_argument("file", help="the article, such as content/de/ursachen.md")
+    reviewed.add_argument("--by", required=True, metavar="NAME", help="the reviewer's name and qualification")
+    reviewed.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day of the review (default: today)")
+    reviewed.add_argument("--next", type=_date, metavar="YYYY-MM-DD", help="when the next review is due (default: a year later)")
     return parser
 
 
@@ -93,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "serve":
         from .serve import serve  # here, not above: a build need not load the HTTP server
 
-        return serve(root, args.host, args.port, args.allow_remote)
+        return serve(root, args.host, args.port, args.allow_remote, args.open)
     with _sigterm_as_interrupt():
         try:
             return _run(args, command, root)
@@ -127,7 +143,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _run(args: argparse.Namespace, command: str, root: Path) -> int:
-    if command in ("status", "new", "translated"):
+    if command in ("status", "new", "translated", "reviewed"):
         return _editor_command(args, root)
     options = BuildOptions(
         root=root,
@@ -137,14 +153,13 @@ def _run(args: argparse.Namespace, command: str, root: Path) -> int:
         cache=not getattr(args, "no_cache", False),
     )
     try:
-        result = build(options)
+        with progress(console(stderr=True)):  # on stderr: stdout keeps the one summary line
+            result = build(options)
     except BuildError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
+        print_errors(console(stderr=True), exc.errors)
         print(f"{len(exc.errors)} error(s); nothing was written.", file=sys.stderr)
         return 1
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    print_warnings(console(stderr=True), result.warnings)
     summary = ", ".join(f"{n} {code}" for code, n in result.pages.items())
     verb = "checked" if command == "check" else "built"
     print(f"{verb} {sum(result.pages.values())} pages ({summary}) in {result.seconds:.2f} s")
@@ -155,13 +170,16 @@ def _run(args: argparse.Namespace, command: str, root: Path) -> int:
 
 
 def _editor_command(args: argparse.Namespace, root: Path) -> int:
-    """status, new and translated: print the result, or every error as file:line: message."""
+    """status, new, translated and reviewed: print the result, or every error as file:line: message."""
     today = dt.date.today()
     try:
         if args.command == "status":
             print(format_status(collect_status(root, today), today))
         elif args.command == "new":
-            print(f"created {new_page(root, args.lang, args.path, args.translation_of, args.layout, today)}")
+            created = new_page(root, args.lang, args.path, args.translation_of, args.layout, today)
+            print(f"created {created}\n{preview_hint(root, created)}")
+        elif args.command == "reviewed":
+            print(mark_reviewed(root, args.file, args.by, today, args.date, args.next))
         else:
             print(mark_translated(root, args.file))
     except BuildError as exc:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from babel import Locale, UnknownLocaleError
 
 from .errors import ErrorList
+from .i18n import text_direction
 from .yamlfile import YamlProblem, parse_mapping, text_problem
 
 CONFIG_FILE = "site.yaml"
@@ -31,6 +32,17 @@ class Language:
     # for readers in Germany names 112 and 116 117).
     emergency: str
     urgent: str
+    # Typographic quotation marks: primary open, close, secondary open, close. CLDR's
+    # delimiters, which Babel does not carry: the configuration gives them per language.
+    quotes: tuple[str, str, str, str]
+    # Live with the pages it has: the others are the default language's, marked as such,
+    # and a page it lacks is no warning (status shows its coverage).
+    partial: bool = False
+
+    @property
+    def direction(self) -> str:
+        """'rtl' or 'ltr', from CLDR through Babel."""
+        return text_direction(self.locale)
 
     @property
     def emergency_digits(self) -> str:
@@ -79,6 +91,14 @@ class SiteConfig:
         return CareNumbers(own.emergency, own.urgent, tuple(foreign))
 
 
+def _quotes(value: object) -> tuple[str, str, str, str] | None:
+    """Four quotation marks, as a string of four ("„“‚‘") or a list of four (French: "« ", " »")."""
+    marks = list(value) if isinstance(value, str) else value
+    if isinstance(marks, list) and len(marks) == 4 and all(isinstance(m, str) and m.strip() for m in marks):
+        return (marks[0], marks[1], marks[2], marks[3])
+    return None
+
+
 def load_config(root: Path) -> SiteConfig:
     """Read and validate site.yaml; raise BuildError naming the file and key on any problem."""
     path = root / CONFIG_FILE
@@ -125,7 +145,7 @@ def load_config(root: Path) -> SiteConfig:
         if not isinstance(entry, dict):
             bad(where, "must be a mapping with code and title")
             continue
-        extra = entry.keys() - {"code", "title", "locale", "emergency", "urgent"}
+        extra = entry.keys() - {"code", "title", "locale", "emergency", "urgent", "quotes", "partial"}
         if extra:
             bad(where, f"unknown key {', '.join(sorted(map(str, extra)))}")
         code, title = entry.get("code"), entry.get("title")
@@ -144,15 +164,26 @@ def load_config(root: Path) -> SiteConfig:
                     + ('"112"' if kind == "emergency" else '"116 117"'))
             else:
                 numbers[kind] = number.strip()
+        partial = entry.get("partial", False)
+        if not isinstance(partial, bool):
+            bad(f"{where}.partial", "must be true (live with some pages translated) or false")
+        quotes = _quotes(entry.get("quotes"))
+        if quotes is None:
+            bad(f"{where}.quotes", "must be the language's four quotation marks, opening and closing, then the inner pair, "
+                                   "such as \"„“‚‘\" for German (CLDR's values for many languages: README, 'Adding a language')")
         try:
-            Locale.parse(str(locale))
+            parsed = Locale.parse(str(locale))
         except (ValueError, UnknownLocaleError):
             bad(f"{where}.locale", f"'{locale}' is not a locale Babel knows")
+            continue
+        if parsed.language != code:
+            bad(f"{where}.locale", f"'{locale}' is a locale of the language '{parsed.language}', not of '{code}'")
             continue
         if any(lang.code == code for lang in languages):
             bad(f"{where}.code", f"'{code}' is listed twice")
             continue
-        languages.append(Language(code, str(locale), title.strip(), numbers.get("emergency", ""), numbers.get("urgent", "")))
+        languages.append(Language(code, str(locale), title.strip(), numbers.get("emergency", ""), numbers.get("urgent", ""),
+                                  quotes or ("", "", "", ""), partial is True))
 
     codes = [lang.code for lang in languages]
     default = values.get("default_language")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -49,7 +49,7 @@ class LocaleFormat:
 
     def language_name(self, code: str) -> str:
         """A language's name in that language, from CLDR: 'Deutsch', 'English'."""
-        return _language_name(code)
+        return language_name(code)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -59,9 +59,20 @@ def _long_date(value: dt.date, locale: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _language_name(code: str) -> str:
+def language_name(code: str) -> str:
+    """A language's name in that language, from CLDR: 'Deutsch', 'English', 'العربية'."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+@functools.lru_cache(maxsize=None)
+def text_direction(tag: str) -> str:
+    """'rtl' or 'ltr' for a language tag (de, en-GB, ar) or locale (ar_EG), from CLDR through
+    Babel; 'auto' (the browser decides) for a tag Babel does not know."""
+    try:
+        return Locale.parse(tag.replace("-", "_")).text_direction
+    except (ValueError, UnknownLocaleError):
+        return "auto"
 
 
 def catalog_path(root: Path, lang: str) -> Path:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from .config import CareNumbers, phone_digits
+from .i18n import language_name, text_direction
+from .placeholders import PLACEHOLDER
 from .slugs import slugify
 
 if TYPE_CHECKING:
@@ -21,7 +24,6 @@ if TYPE_CHECKING:
     from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
 
-QUOTES = {"de": "„“‚‘", "en": "“”‘’"}
 CALLOUTS = ("note", "warning")
 CARE_LEVELS = ("emergency", "urgent", "doctor")
 _PINNED_ID = re.compile(r"\s*\{#([a-z0-9][a-z0-9_-]*)\}\s*$")
@@ -64,6 +66,8 @@ class Resolved:
     # A link into another page's heading: (content path, id). Whether that page has the id
     # is known only once every page is rendered, so the render step checks it afterwards.
     needs_id: tuple[str, str] | None = None
+    size: tuple[int, int] | None = None  # an image's width and height: the page keeps its place
+    lang: str | None = None  # a page in another language than this one's (one not translated yet)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class RenderContext:
     known_citation: Callable[[str], bool]
     gettext: Callable[[str], str]
     publisher_html: str
+    citation_hint: Callable[[str], str] = lambda key: ""  # " (did you mean …?)" for an unknown key
     citations: list[str] = field(default_factory=list)  # keys, in order of first citation
     problems: list[Problem] = field(default_factory=list)
     needed_ids: list[NeededId] = field(default_factory=list)
@@ -116,6 +121,7 @@ def _pin_heading_ids(state: Any) -> None:
             match = _PINNED_ID.search(inline.content)
             if match:
                 token.attrSet("id", match.group(1))
+                token.meta["pinned"] = True  # the translation check compares pinned ids
                 inline.content = inline.content[: match.start()]
 
 
@@ -145,8 +151,10 @@ def _any_other_container(params: str, _markup: str) -> bool:
 class Markdown:
     """One configured markdown-it instance per language, reused for every page."""
 
-    def __init__(self, lang: str):
-        self.lang = lang
+    def __init__(self, lang: str, quotes: tuple[str, str, str, str], numbers: CareNumbers | None = None):
+        """quotes: the language's quotation marks (site.yaml); numbers: what this edition's care
+        cards must name (none: not checked)."""
+        self.lang, self.numbers = lang, numbers
         from markdown_it import MarkdownIt
         from mdit_py_plugins.anchors import anchors_plugin
         from mdit_py_plugins.attrs import attrs_plugin
@@ -156,7 +164,7 @@ class Markdown:
         md = MarkdownIt(
             "commonmark",
             # Raw HTML is parsed (not passed through) so that we can report it as an error.
-            {"html": True, "typographer": True, "quotes": QUOTES.get(lang, QUOTES["en"])},
+            {"html": True, "typographer": True, "quotes": list(quotes)},
         )
         md.enable(["table", "strikethrough", "replacements", "smartquotes"])
         # markdown-it leaves a javascript:, vbscript: or data: link as plain text without a
@@ -175,6 +183,8 @@ class Markdown:
         # link or image the braces follow. Every other attribute is dropped.
         md.use(attrs_plugin, spans=True, allowed=["lang"])
         md.inline.ruler.before("link", "citation", _citation_rule)
+        direction = text_direction(lang)
+        md.core.ruler.push("mark_direction", lambda state: _mark_direction(state, direction))
         self._install_renderers(md)
         self.md = md
 
@@ -231,20 +241,11 @@ class Markdown:
         problems = []
         if len(words) != 2 or words[1] not in CARE_LEVELS:
             return [Problem(_line_of(opening), f"a care card needs a level: '::: care {'|'.join(CARE_LEVELS)}'")]
-        depth, heading, bullets, list_level = 0, None, 0, None
-        for token in tokens[start + 1 :]:
-            if token.type == "container_care_open":
-                depth += 1
-            if token.type == "container_care_close":
-                if depth == 0:
-                    break
-                depth -= 1
-            if token.type == "heading_open" and heading is None:
-                heading = token
-            if token.type == "bullet_list_open" and list_level is None:
-                list_level = token.level
-            if token.type == "list_item_open" and list_level is not None and token.level == list_level + 1:
-                bullets += 1
+        inside = care_card_tokens(tokens, start)
+        heading = next((token for token in inside if token.type == "heading_open"), None)
+        bullets = care_bullets(inside)
+        if self.numbers:
+            problems += _check_care_numbers(words[1], inside, self.numbers, _line_of(opening))
         if heading is None:
             problems.append(Problem(_line_of(opening), "a care card starts with a heading such as '### Call 999 if:'"))
         if bullets > MAX_CARE_BULLETS:
@@ -274,10 +275,13 @@ class Markdown:
                     if resolved.problem:
                         ctx.problems.append(Problem(line, resolved.problem))
                     child.attrSet("src", resolved.url or "")
+                    if resolved.size:
+                        child.attrSet("width", str(resolved.size[0]))
+                        child.attrSet("height", str(resolved.size[1]))
                 elif child.type == "citation":
                     for key in child.meta["keys"]:
                         if not ctx.known_citation(key):
-                            ctx.problems.append(Problem(line, f"unknown source [@{key}]: add it to content/sources.yaml"))
+                            ctx.problems.append(Problem(line, f"unknown source [@{key}]{ctx.citation_hint(key)}: add it to content/sources.yaml"))
                         elif key not in ctx.citations:
                             ctx.citations.append(key)
         html = self.md.renderer.render(parsed.tokens, self.md.options, env)
@@ -307,6 +311,9 @@ class Markdown:
                 token.meta["external"] = True
             return
         resolved = ctx.resolve_link(href)
+        if resolved.lang:
+            token.attrSet("hreflang", resolved.lang)
+            token.meta["lang"] = resolved.lang
         if resolved.problem:
             ctx.problems.append(Problem(line, resolved.problem))
         if resolved.needs_id:
@@ -374,14 +381,30 @@ class Markdown:
         def link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
             # Links cannot nest, so the next link_close belongs to this link_open.
             env["in_external_link"] = bool(tokens[idx].meta.get("external"))
+            env["link_language"] = tokens[idx].meta.get("lang")
             return self.renderToken(tokens, idx, options, env)
 
         def link_close(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
             if env.pop("in_external_link", False):
                 hidden = escape(env["ctx"].gettext("(external link)"))
                 return f'<span class="visually-hidden"> {hidden}</span></a>'
+            if lang := env.pop("link_language", None):
+                # The reader learns before following it that the page is in another language.
+                name = escape(language_name(lang))
+                return f' <span class="link-language">(<span lang="{lang}" dir="{text_direction(lang)}">{name}</span>)</span></a>'
             return "</a>"
 
+        from markdown_it.common.utils import escapeHtml
+
+        def text(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+            content = escapeHtml(tokens[idx].content)  # as markdown-it's own rule does
+            if "[" not in content:  # nearly every text: no placeholder to look for
+                return content
+            # A placeholder left in the text ("[Datum]") is marked as one, never passed off as
+            # real text; the build warns about it, and `check --strict` fails.
+            return PLACEHOLDER.sub(lambda m: f'<span class="placeholder">{m.group()}</span>', content)
+
+        rules("text", text)
         rules("html_block", html_dropped)
         rules("html_inline", html_dropped)
         for name in CALLOUTS:
@@ -398,6 +421,63 @@ class Markdown:
         rules("link_open", link_open)
         rules("link_close", link_close)
         md.core.ruler.push("mark_care_headings", _mark_care_headings)
+
+
+def care_card_tokens(tokens: list[Token], start: int) -> list[Token]:
+    """The tokens inside the care card that opens at tokens[start]."""
+    depth = 0
+    for end in range(start + 1, len(tokens)):
+        if tokens[end].type == "container_care_open":
+            depth += 1
+        elif tokens[end].type == "container_care_close":
+            if depth == 0:
+                return tokens[start + 1:end]
+            depth -= 1
+    return tokens[start + 1:]
+
+
+def care_bullets(inside: list[Token]) -> int:
+    """A care card's warning signs: the items of its first list."""
+    list_level, bullets = None, 0
+    for token in inside:
+        if token.type == "bullet_list_open" and list_level is None:
+            list_level = token.level
+        elif token.type == "list_item_open" and list_level is not None and token.level == list_level + 1:
+            bullets += 1
+    return bullets
+
+
+_PHONE_DIGITS = re.compile(r"\d(?:[ \u00a0\u202f]?\d)*")
+
+
+def _check_care_numbers(level: str, inside: list[Token], numbers: CareNumbers, line: int) -> list[Problem]:
+    """An emergency card names the edition's emergency number, an urgent card its number for
+    urgent advice, and no card names another edition's: a reader in Germany who dials 999
+    reaches nobody."""
+    named: set[str] = set()
+    for token in inside:
+        for child in token.children or []:
+            content = child.content if child.type in ("text", "code_inline") else str(child.attrGet("href") or "")
+            named.update("".join(ch for ch in m.group() if ch.isdigit()) for m in _PHONE_DIGITS.finditer(content))
+    problems = []
+    if level == "emergency" and phone_digits(numbers.emergency) not in named:
+        problems.append(Problem(line, f"an emergency card names this edition's emergency number, {numbers.emergency} (site.yaml)"))
+    if level == "urgent" and phone_digits(numbers.urgent) not in named:
+        problems.append(Problem(line, f"an urgent care card names this edition's number for urgent advice, {numbers.urgent} (site.yaml)"))
+    problems += [Problem(line, f"this care card names {number}, which is another edition's number: readers of this edition call "
+                               f"{numbers.emergency} in an emergency and {numbers.urgent} for urgent advice (site.yaml)")
+                 for number in numbers.foreign if phone_digits(number) in named]
+    return problems
+
+
+def _mark_direction(state: Any, direction: str) -> None:
+    """Words marked as another language ({lang=ar}) carry that language's direction when it
+    differs from the page's, so Arabic in an English page reads right to left."""
+    for token in state.tokens:
+        for child in token.children or []:
+            tag = child.attrs.get("lang") if child.nesting >= 0 else None
+            if isinstance(tag, str) and _LANG_TAG.fullmatch(tag) and (other := text_direction(tag)) not in (direction, "auto"):
+                child.attrSet("dir", other)
 
 
 def _mark_care_headings(state: Any) -> None:

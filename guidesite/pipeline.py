@@ -8,17 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assets import AssetMap, collect_assets
-from .bibliography import BIBLIOGRAPHY_FILE, Source, load_bibliography
+from .bibliography import BIBLIOGRAPHY_FILE, load_bibliography
 from .cache import BuildCache, SiteFiles, files_digest, inputs_digest
 from .checks import check_asset_loads, own_host
 from .config import load_config
 from .content import load_pages
-from .errors import ErrorList
+from .errors import ContentError, ErrorList
 from .i18n import compile_catalogs, translations_from
 from .output import unsafe_out_dir, write_site
+from .readiness import find_warnings
 from .render import check_site_links, render_pages
 from .search import search_bundle
-from .site import Site, assemble
+from .site import assemble
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,9 @@ class BuildOptions:
 class BuildResult:
     pages: dict[str, int]  # language -> number of pages
     files: Mapping[str, bytes]
-    warnings: list[str]
+    warnings: list[ContentError]  # what fails `check --strict`: see guidesite/readiness.py
     seconds: float
+    rendered: int = 0  # pages rendered anew; the others came from the build cache
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -68,7 +70,8 @@ def build(options: BuildOptions) -> BuildResult:
         if options.write:  # `check` publishes nothing: no index to make
             files = {**files, **search_bundle(site, files, cache, errors)}
             errors.raise_if_any()
-        warnings = _warnings(site, sources, rendered.cited, options.today)
+        warnings = find_warnings(site, sources, {rel: page.outline for rel, page in rendered.pages.items()}, options.today)
+        warnings += assets.warnings
         if options.write:
             try:
                 _write(options.out_dir, files, assets, cache)
@@ -77,7 +80,7 @@ def build(options: BuildOptions) -> BuildResult:
                 errors.raise_if_any()
         cache.forget_unused({e.page.rel for e in site.entries})
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
-    return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started)
+    return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started, len(rendered.fresh))
 
 
 def _write(out_dir: Path, files: dict[str, bytes | str], assets: AssetMap, cache: BuildCache) -> None:
@@ -85,26 +88,3 @@ def _write(out_dir: Path, files: dict[str, bytes | str], assets: AssetMap, cache
         cache.write_site(out_dir, {**files, **{a.output: a.data for a in assets.assets.values()}})
     else:
         write_site(out_dir, {name: content for name, content in files.items() if isinstance(content, bytes)}, assets)
-
-
-def _warnings(site: Site, sources: dict[str, Source], cited: frozenset[str], today: dt.date) -> list[str]:
-    """What an editor should fix, though the site can be published: gaps, overdue reviews, stale translations."""
-    warnings = list(site.warnings)
-    warnings += [f"content/sources.yaml:{s.line}: source '{key}' is cited by no page" for key, s in sources.items() if key not in cited]
-    warnings += [
-        f"content/{e.page.rel}:{e.page.key_lines.get('next_review', 1)}: review was due on {e.page.meta.next_review.isoformat()}"
-        for e in site.entries
-        if e.page.meta.next_review and e.page.meta.next_review < today
-    ]
-    warnings += [
-        f"content/{e.page.rel}:{e.page.key_lines['translation_of']}: translated from content/{source.page.rel}, "
-        f"which has changed since; update the translation, then run: python build.py translated content/{e.page.rel}"
-        for e in site.entries
-        if (source := site.changed_source(e))
-    ]
-    warnings += [
-        f"content/{e.page.rel}:{e.page.key_lines['translation_of']}: translation_of: content/{e.page.meta.translation_of.source} is not a page of this build"
-        for e in site.entries
-        if e.page.meta.translation_of and e.page.meta.translation_of.source not in site.by_rel
-    ]
-    return warnings

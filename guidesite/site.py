@@ -44,6 +44,11 @@ class Site:
     def home(self, lang: str) -> Entry:
         return self.by_key[(lang, "home")]
 
+    def in_language(self, lang: str, key: str) -> Entry | None:
+        """The page with this key in the reader's language, or else in the default language:
+        a language can go live before every page is translated."""
+        return self.by_key.get((lang, key)) or self.by_key.get((self.config.default_language, key))
+
     def translations(self, entry: Entry) -> list[Entry]:
         """The versions of this page in every language, in the configured order."""
         return [
@@ -57,7 +62,8 @@ class Site:
         chain = [entry]
         seen = {entry.key}
         while chain[0].page.meta.parent and chain[0].page.meta.parent not in seen:
-            parent = self.by_key[(entry.lang, chain[0].page.meta.parent)]
+            parent = self.in_language(entry.lang, chain[0].page.meta.parent)
+            assert parent is not None, "assemble checked every parent"
             seen.add(parent.key)
             chain.insert(0, parent)
         if chain[0].key != "home":  # `parent: home` has brought it already
@@ -65,7 +71,15 @@ class Site:
         return chain
 
     def menu(self, lang: str) -> list[Entry]:
-        return self.children.get((lang, None), [])
+        """The top-level menu; where a language lacks a page of the default language's menu,
+        that page stands in, in the default language."""
+        own = self.children.get((lang, None), [])
+        default = self.config.default_language
+        if lang == default:
+            return own
+        keys = {e.key for e in own}
+        missing = [e for e in self.children.get((default, None), []) if e.key not in keys]
+        return sorted(own + missing, key=lambda e: (e.page.meta.nav, e.lang != lang, e.page.rel)) if missing else own
 
     def changed_source(self, entry: Entry) -> Entry | None:
         """The page this translation was made from, if it has changed since (translation_of)."""
@@ -114,9 +128,10 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
     for lang in config.codes:
         if (lang, "home") not in site.by_key:
             errors.add(content / lang, 1, f"'{lang}' has no home page (key: home, layout: home)")
-        for key in config.footer:
-            if (lang, key) not in site.by_key:
-                errors.add(config.root / "site.yaml", 1, f"footer: no page with key '{key}' in '{lang}'")
+    # Another language may lack a footer page: its readers get the default language's.
+    for key in config.footer:
+        if (config.default_language, key) not in site.by_key:
+            errors.add(config.root / "site.yaml", 1, f"footer: no page with key '{key}' in '{config.default_language}'")
     for entry in site.entries:
         parent = entry.page.meta.parent
         if parent and (entry.lang, parent) not in site.by_key:
@@ -127,7 +142,11 @@ def assemble(config: SiteConfig, pages: list[Page]) -> Site:
                        f"parent: '{parent}' leads back to this page ({' → '.join(loop)}): a page cannot sit below itself")
         if entry.page.meta.nav is not None:
             site.children.setdefault((entry.lang, parent), []).append(entry)
-        missing = [code for code in config.codes if (code, entry.key) not in site.by_key]
+        # Each page of the default language is due in every language that is not partial; a
+        # page of another language only in the default one (its original).
+        due = [lang.code for lang in config.languages if not lang.partial] if entry.lang == config.default_language \
+            else [config.default_language]
+        missing = [code for code in due if (code, entry.key) not in site.by_key]
         if missing:
             site.warnings.append(ContentError(f"{CONTENT_DIR}/{entry.page.rel}", entry.page.key_lines.get("key", 1),
                                               f"no translation in {', '.join(missing)} (no page there has key '{entry.key}')"))
@@ -142,14 +161,14 @@ def _parent_loop(site: Site, entry: Entry) -> list[str] | None:
     """The keys from this page up its parents and back to it, if they lead back to it."""
     keys, seen = [entry.key], {entry.key}
     current = entry
-    while (parent := current.page.meta.parent) and (entry.lang, parent) in site.by_key:
+    while (parent := current.page.meta.parent) and (above := site.in_language(entry.lang, parent)) is not None:
         keys.append(parent)
         if parent == entry.key:
             return keys
         if parent in seen:
             return None  # a loop above this page, reported at a page on it
         seen.add(parent)
-        current = site.by_key[(entry.lang, parent)]
+        current = above
     return None
 
 
@@ -158,8 +177,9 @@ def xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def sitemap_xml(site: Site) -> str:
-    """sitemap.xml with every page and its language alternates (xhtml:link)."""
+def sitemap_xml(site: Site, generated: tuple[dict[str, str], ...] = ()) -> str:
+    """sitemap.xml with every page and its language alternates (xhtml:link); `generated`: pages
+    no source makes (the A–Z lists), each as language -> absolute URL."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
@@ -176,6 +196,14 @@ def sitemap_xml(site: Site) -> str:
             default = site.by_key.get((site.config.default_language, entry.key), entry)
             lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(site.url(default))}"/>')
         lines.append("  </url>")
+    for urls in generated:
+        for url in urls.values():
+            lines.append(f"  <url>\n    <loc>{xml_escape(url)}</loc>")
+            lines += [f'    <xhtml:link rel="alternate" hreflang="{code}" href="{xml_escape(other)}"/>' for code, other in urls.items()]
+            if len(urls) > 1:
+                default = urls.get(site.config.default_language, url)
+                lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(default)}"/>')
+            lines.append("  </url>")
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
 

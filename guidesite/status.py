@@ -48,6 +48,7 @@ class Status:
     unreviewed: list[str]  # articles no clinician has reviewed, by content path
     changed: list[DueReview]  # articles changed since their review: (path, line, day of the review)
     declared: list[Declared]
+    coverage: dict[str, tuple[int, int]]  # language -> (pages of the default language's it has, how many there are)
 
 
 def collect_status(root: Path, today: dt.date) -> Status:
@@ -80,7 +81,9 @@ def collect_status(root: Path, today: dt.date) -> Status:
                if p.review_state == "changed"]
     declared = [Declared(e.page.rel, e.page.key_lines["differences"], what, why)
                 for e in site.entries for what, why in e.page.meta.differences]
-    return Status(config.codes, keys, reviews, unreviewed, changed, declared)
+    originals = {e.key for e in site.entries if e.lang == config.default_language}
+    coverage = {code: (len({e.key for e in site.entries if e.lang == code} & originals), len(originals)) for code in config.codes}
+    return Status(config.codes, keys, reviews, unreviewed, changed, declared, coverage)
 
 
 def format_status(status: Status, today: dt.date) -> str:
@@ -89,7 +92,8 @@ def format_status(status: Status, today: dt.date) -> str:
              for item in status.keys for code in status.codes}
     width = max([len("key")] + [len(k.key) for k in status.keys])
     column = max([9] + [len(cell) for cell in cells.values()])
-    lines = ["Translations:", ("  " + "key".ljust(width) + "".join(f"  {code:<{column}}" for code in status.codes)).rstrip()]
+    lines = ["Coverage: " + ", ".join(f"{code} {done}/{total}" for code, (done, total) in status.coverage.items()),
+             "Translations:", ("  " + "key".ljust(width) + "".join(f"  {code:<{column}}" for code in status.codes)).rstrip()]
     for item in status.keys:
         lines.append("  " + item.key.ljust(width) + "".join(f"  {cells[item.key, code]:<{column}}" for code in status.codes).rstrip())
     todo = [

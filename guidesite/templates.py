@@ -13,12 +13,14 @@ from jinja2 import (BytecodeCache, Environment, FileSystemLoader, StrictUndefine
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from .a_z import a_z_context, a_z_output, a_z_path
+from .a_z import a_z_context, a_z_output, a_z_path, a_z_url
 from .assets import AssetMap, MissingAsset
 from .bodies import Body
+from .config import phone_digits
 from .errors import ErrorList
-from .i18n import LocaleFormat
+from .i18n import LocaleFormat, text_direction
 from .manifest import manifest_path, web_manifests
+from .placeholders import is_placeholder
 from .search import SEARCH_DIR
 from .site import Entry, Site, robots_txt, sitemap_xml
 
@@ -60,7 +62,7 @@ def make_environment(root: Path, lang: str, translations: Translations, assets: 
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     _remember_messages(env, lang)
     fmt = LocaleFormat(site.config.language(lang).locale)
-    env.globals.update(asset=assets.url, fmt=fmt)
+    env.globals.update(asset=assets.url, fmt=fmt, dir_of=text_direction)
     return env
 
 
@@ -102,7 +104,7 @@ def _link(entry: Entry) -> dict[str, str]:
 
 def _footer(site: Site, lang: str) -> list[dict[str, str]]:
     """The links of the footer (site.yaml's `footer` keys) in one language."""
-    return [_link(site.by_key[(lang, key)]) for key in site.config.footer]
+    return [_link(entry) for key in site.config.footer if (entry := site.in_language(lang, key))]
 
 
 def _nav_link(entry: Entry) -> dict[str, str]:
@@ -150,12 +152,12 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
             "draft": meta.draft,
             "outdated": outdated,  # the changed original of this translation, for a notice
             "published": meta.published,
-            "last_reviewed": meta.last_reviewed,
-            "next_review": meta.next_review,
-            "reviewer": meta.reviewer,
+            "review": {"state": entry.page.review_state, "by": meta.reviewer,
+                       "date": meta.last_reviewed, "next": meta.next_review},
             "sources": [
                 {"key": s.key, "authors": s.author_line, "title": s.title, "journal": s.journal,
-                 "year": s.year, "details": s.details, "link": s.link, "doi": s.doi, "lang": s.language}
+                 "year": s.year, "details": s.details, "link": s.link, "doi": s.doi, "lang": s.language,
+                 "updated": s.updated, "checked": s.checked}
                 for s in body.citations
             ],
             "json_ld": json_ld,
@@ -171,14 +173,24 @@ def page_context(site: Site, entry: Entry, body: Body, fmt: LocaleFormat, gettex
     }
 
 
+def _phone_link(number: str) -> Markup:
+    """'NHS 111' -> a link a reader on a phone can tap to call 111."""
+    return Markup('<a href="tel:{}">{}</a>').format(phone_digits(number), number)
+
+
 def _site_context(site: Site, lang: str) -> dict[str, Any]:
+    language = site.config.language(lang)
     return {
-        "title": site.config.language(lang).title,
+        "title": language.title,
+        "dir": language.direction,
         "lang": lang,
         "home": site.home(lang).path,
         "base_path": site.config.base_path,
         "base_url": site.config.base_url,
-        "publisher": site.config.publisher["name"],
+        # A publisher still to be named is marked on the legal pages only, never shown as a name.
+        "publisher": None if is_placeholder(publisher := site.config.publisher["name"]) else publisher,
+        "emergency": _phone_link(language.emergency),
+        "urgent": _phone_link(language.urgent),
         "manifest": site.config.base_path + manifest_path(lang),
         "a_z": a_z_path(site, lang),
         "search_index": f"{site.config.base_path}{lang}/{SEARCH_DIR}/pagefind.js",
@@ -196,13 +208,14 @@ def _json_ld(site: Site, entry: Entry, body: Body) -> str:
         "url": site.url(entry),
         "inLanguage": entry.lang,
         "medicalAudience": {"@type": "MedicalAudience", "audienceType": "Patient"},
-        "publisher": {"@type": "Organization", "name": site.config.publisher["name"]},
     }
+    if not is_placeholder(publisher := site.config.publisher["name"]):
+        data["publisher"] = {"@type": "Organization", "name": publisher}
     if meta.published:
         data["datePublished"] = meta.published.isoformat()
-    if meta.last_reviewed:
+    if entry.page.review_state == "reviewed":  # never a review that did not happen, or of other text
+        assert meta.last_reviewed and meta.reviewer
         data["lastReviewed"] = meta.last_reviewed.isoformat()
-    if meta.reviewer:
         data["reviewedBy"] = {"@type": "Person", "name": meta.reviewer}
     if meta.about:
         data["about"] = {"@type": "MedicalCondition", "name": meta.about}
@@ -237,8 +250,9 @@ class Templates:
 
     def _legal_links(self, code: str, site: Site) -> dict[str, Any]:
         """The footer's links in one language, for a page shared by all languages."""
-        return {"lang": code, "label": self.translations[code].gettext("Legal and about"),
-                "links": _footer(site, code)}
+        gettext = self.translations[code].gettext
+        return {"lang": code, "label": gettext("Legal and about"), "links": _footer(site, code),
+                "a_z": a_z_path(site, code), "a_z_label": gettext("All pages A–Z")}
 
     def page(self, entry: Entry, body: Body, site: Site | None = None) -> str:
         """One page's HTML; a template error is a BuildError naming the template and line.
@@ -263,7 +277,8 @@ class Templates:
             default = site.config.default_language
             default_env = envs[default]
             languages = [
-                {"lang": code, "name": envs[code].globals["fmt"].language_name(code), "path": site.home(code).path,
+                {"lang": code, "dir": site.config.language(code).direction,
+                 "name": envs[code].globals["fmt"].language_name(code), "path": site.home(code).path,
                  "title": site.config.language(code).title,
                  "not_found": self.translations[code].gettext("This page does not exist, or it has moved.")}
                 for code in site.config.codes
@@ -277,7 +292,8 @@ class Templates:
             files["index.html"] = default_env.get_template("chooser.html").render(chooser).encode("utf-8")
             root_404 = dict(_special_context(site, default, default_env.globals["fmt"]), languages=languages, **others)
             files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
-            files["sitemap.xml"] = sitemap_xml(site).encode("utf-8")
+            a_z = {code: a_z_url(site, code) for code in site.config.codes}
+            files["sitemap.xml"] = sitemap_xml(site, (a_z,)).encode("utf-8")
             files["robots.txt"] = robots_txt(site).encode("utf-8")
             files.update(web_manifests(site, self.assets, self.translations))  # may miss an icon: MissingAsset
         return files

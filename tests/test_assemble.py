@@ -1,8 +1,6 @@
 """Placing pages in the site: URLs, duplicates, navigation order, breadcrumbs."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import REPO
@@ -22,7 +20,7 @@ def page(lang: str, rel: str, key: str, slug: str, **meta) -> Page:
 
 def minimal(lang: str) -> list[Page]:
     pages = [page(lang, "index.md", "home", "")]
-    pages += [page(lang, f"{key}.md", key, key) for key in CONFIG.footer]
+    pages += [page(lang, f"{key}.md", key, key) for key in (*CONFIG.footer, CONFIG.care_page)]
     return pages
 
 

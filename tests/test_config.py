@@ -33,21 +33,24 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "expected"),
+    ("old", "new", "at", "expected"),
     [
-        ("base_url: https://", "base_url: ftp://", "site.yaml:3: base_url: must be an absolute http(s) URL such as https://example.org/"),
-        ("default_language: de", "default_language: fr", "site.yaml:4: default_language: must be one of the languages (de, en)"),
-        ("  - code: en\n", "  - code: EN\n", "site.yaml:15: languages[1].code: must be a lower-case language code such as 'de'"),
-        ("    locale: en_GB", "    locale: xx_YY", "site.yaml:16: languages[1].locale: 'xx_YY' is not a locale Babel knows"),
-        ("  email:", "  e_mail:", "site.yaml:25: publisher.email: missing"),
-        ("footer:", "fotter:", "site.yaml:24: fotter: unknown key (expected one of base_url, care_page, default_language, footer, languages, publisher)"),
+        ("base_url: https://", "base_url: ftp://", "base_url:", "base_url: must be an absolute http(s) URL such as https://example.org/"),
+        ("default_language: de", "default_language: fr", "default_language:", "default_language: must be one of the languages (de, en)"),
+        ("  - code: en\n", "  - code: EN\n", "  - code: EN", "languages[1].code: must be a lower-case language code such as 'de'"),
+        ("    locale: en_GB", "    locale: xx_YY", "    locale: xx_YY", "languages[1].locale: 'xx_YY' is not a locale Babel knows"),
+        ("  email:", "  e_mail:", "publisher:", "publisher.email: missing"),
+        ("footer:", "fotter:", "fotter:", "fotter: unknown key (expected one of base_url, care_page, default_language, footer, languages, publisher)"),
     ],
 )
-def test_wrong_values_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
+def test_wrong_values_name_the_key(tmp_path: Path, old: str, new: str, at: str, expected: str) -> None:
+    """Each message names the key, at the line of the key (or of the mapping missing it)."""
     assert old in GOOD
-    assert expected in errors_for(tmp_path, GOOD.replace(old, new, 1))
+    text = GOOD.replace(old, new, 1)
+    line = next(n for n, content in enumerate(text.split("\n"), start=1) if content.startswith(at))
+    assert f"site.yaml:{line}: {expected}" in errors_for(tmp_path, text)
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     errors = errors_for(tmp_path, "base_url: [unclosed\n")
-    assert errors[0].startswith("site.yaml:2: the configuration is not valid YAML")
+    assert errors[0].startswith("site.yaml:1: the configuration is not valid YAML")  # the line of the unclosed [

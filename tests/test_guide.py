@@ -13,6 +13,7 @@ from conftest import REPO, BuiltSite
 from guidesite.bibliography import load_bibliography
 from guidesite.config import load_config
 from guidesite.content import load_pages
+from guidesite.placeholders import is_placeholder
 
 CONFIG = load_config(REPO)
 PAGES = load_pages(CONFIG, include_drafts=False)
@@ -41,12 +42,19 @@ def test_pages_correspond_one_to_one_through_their_keys() -> None:
 
 
 @pytest.mark.parametrize("page", ARTICLES, ids=lambda p: p.rel)
-def test_articles_show_review_dates_and_reviewer(guide: BuiltSite, page) -> None:
-    review = guide.soup(_output(page)).select_one("dl.review")
-    assert review is not None
-    assert [t["datetime"] for t in review.select("time")] == [
-        page.meta.last_reviewed.isoformat(), page.meta.next_review.isoformat()]
-    assert page.meta.reviewer in review.get_text()
+def test_articles_say_honestly_whether_a_clinician_reviewed_them(guide: BuiltSite, page) -> None:
+    """Reviewer and dates only for a review recorded for the text as it stands; otherwise
+    words saying that no clinician has checked it (yet, or since it changed)."""
+    soup = guide.soup(_output(page))
+    review = soup.select_one("dl.review")
+    if page.review_state == "reviewed":
+        assert [t["datetime"] for t in review.select("time")] == [
+            page.meta.last_reviewed.isoformat(), page.meta.next_review.isoformat()]
+        assert page.meta.reviewer in review.get_text()
+    else:
+        assert review is None
+        notice = soup.select_one("p.review--pending")
+        assert notice is not None and notice.get_text(strip=True)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.rel)
@@ -120,11 +128,17 @@ def test_articles_carry_medical_web_page_json_ld(guide: BuiltSite, page) -> None
     assert data["@type"] == "MedicalWebPage"
     assert data["inLanguage"] == page.lang
     assert data["name"] == page.meta.title and data["description"] == page.meta.description
-    assert data["lastReviewed"] == page.meta.last_reviewed.isoformat()
+    if page.review_state == "reviewed":
+        assert data["lastReviewed"] == page.meta.last_reviewed.isoformat()
+        assert data["reviewedBy"]["name"] == page.meta.reviewer
+    else:  # search engines are told of no review that did not happen
+        assert "lastReviewed" not in data and "reviewedBy" not in data
     assert data["datePublished"] == page.meta.published.isoformat()
-    assert data["reviewedBy"]["name"] == page.meta.reviewer
     assert data["medicalAudience"]["audienceType"] == "Patient"
-    assert data["publisher"]["name"] == CONFIG.publisher["name"]
+    if is_placeholder(CONFIG.publisher["name"]):
+        assert "publisher" not in data
+    else:
+        assert data["publisher"]["name"] == CONFIG.publisher["name"]
     assert data["about"]["name"] == page.meta.about
     cited = guide.soup(_output(page)).select("section.sources li")
     assert len(data.get("citation", [])) == len(cited)

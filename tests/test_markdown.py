@@ -6,14 +6,17 @@ import unicodedata
 import pytest
 from bs4 import BeautifulSoup
 
+from conftest import REPO
+from guidesite.config import load_config
 from guidesite.markdown import Markdown, RenderContext, Resolved
 from guidesite.slugs import slugify
 
 LABELS = {"if:": "wenn:", "Emergency:": "Notfall:", "Note": "Hinweis"}
+QUOTES = {lang.code: lang.quotes for lang in load_config(REPO).languages}
 
 
 def render(text: str, lang: str = "de", known=("wu2021", "nielsen2014")):
-    md = Markdown(lang)
+    md = Markdown(lang, QUOTES[lang])
     parsed = md.parse(text)
     ctx = RenderContext(
         resolve_link=lambda href: Resolved(url="/de/ursachen/#zerrung") if href.startswith("ursachen.md") else Resolved(problem=f"no page {href}"),
@@ -152,7 +155,7 @@ def test_tables_and_footnotes() -> None:
 
 
 def test_one_fresh_env_per_page() -> None:
-    md = Markdown("en")
+    md = Markdown("en", QUOTES["en"])
     first = md.parse("Text[^1]\n\n[^1]: note\n")
     second = md.parse("Plain\n")
     assert first.env is not second.env and "footnotes" not in second.env

@@ -52,7 +52,7 @@ def warnings(root: Path, today: dt.date = TODAY) -> list[str]:
 def test_an_unreviewed_article_says_so_in_its_language_and_claims_no_review(site: Path) -> None:
     assert run_build(site).returncode == 0
     german, english = page(site, "de/artikel/index.html"), page(site, "en/article/index.html")
-    assert "noch nicht von einer Ärztin oder einem Arzt geprüft" in german.select_one(".review").get_text()
+    assert "Diese Seite wurde noch nicht fachlich geprüft" in german.select_one(".review").get_text()
     assert "not yet been checked by a clinician" in english.select_one(".review").get_text()
     for soup in (german, english):
         assert soup.select_one("dl.review") is None
@@ -77,7 +77,7 @@ def test_a_recorded_review_is_shown_until_the_text_changes(site: Path) -> None:
     assert run_build(site).returncode == 0
     soup = page(site, "de/artikel/index.html")
     assert soup.select_one("dl.review") is None
-    assert "seit eine Ärztin oder ein Arzt sie am 1. Dezember 2026 zuletzt geprüft hat" in soup.select_one(".review").get_text()
+    assert "seit sie am 1. Dezember 2026 zuletzt fachlich geprüft wurde" in soup.select_one(".review").get_text()
     assert "lastReviewed" not in json_ld(soup) and "reviewedBy" not in json_ld(soup)
     line = next(n for n, text in enumerate(path.read_text("utf-8").split("\n"), start=1) if text.startswith("review_digest:"))
     assert any(w.startswith(f"{ARTICLE}:{line}: the text has changed since {REVIEWER} reviewed it on 2026-12-01") for w in warnings(site))

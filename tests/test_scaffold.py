@@ -60,6 +60,7 @@ def test_a_review_on_a_leap_day_is_due_again_on_the_28th_next_year(project: Path
 
 def test_translation_of_copies_the_key_and_records_the_source(project: Path) -> None:
     source = page(project, "de/vorbeugen/laufhaltung.md")
+    (project / "content/en/prevention/posture.md").unlink()  # new makes one translation per language only
     new_page(project, "en", "prevention/posture-2", translation_of="content/de/vorbeugen/laufhaltung.md", today=TODAY)
     meta = page(project, "en/prevention/posture-2.md").meta
     assert meta.key == source.meta.key and meta.parent == source.meta.parent and meta.layout == source.meta.layout
@@ -92,6 +93,7 @@ def test_new_refuses_bad_arguments_with_a_located_message(project: Path, args: t
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "lone-cr"])
 def test_translated_changes_only_the_digest_bytes(project: Path, newline: str) -> None:
+    (project / "content/en/prevention/posture.md").unlink()  # new makes one translation per language only
     new_page(project, "en", "prevention/posture-2", translation_of="de/vorbeugen/laufhaltung.md", today=TODAY)
     target = project / "content/en/prevention/posture-2.md"
     # An editor's file: its line endings (either kind the build reads), a comment and a BOM must all survive.
