@@ -40,6 +40,12 @@ class LocaleFormat:
             return format_skeleton("yMMMM", dt.date.fromisoformat(value + "-01"), locale=self.locale)
         return _long_date(dt.date.fromisoformat(value), self.locale)
 
+    def plural_samples(self) -> list[tuple[str, int]]:
+        """One whole number for each of the locale's plural categories (CLDR, through Babel):
+        [("one", 1), ("other", 0)] in German, six in Arabic. A script that counts picks the
+        category with Intl.PluralRules and the text translated for that number."""
+        return _plural_samples(self.locale)
+
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
 
@@ -50,6 +56,15 @@ class LocaleFormat:
     def language_name(self, code: str) -> str:
         """A language's name in that language, from CLDR: 'Deutsch', 'English'."""
         return language_name(code)
+
+
+@functools.lru_cache(maxsize=None)
+def _plural_samples(locale: str) -> list[tuple[str, int]]:
+    rule = Locale.parse(locale).plural_form
+    samples: dict[str, int] = {}
+    for n in range(0, 1000):
+        samples.setdefault(rule(n), n)
+    return sorted(samples.items())
 
 
 @functools.lru_cache(maxsize=4096)

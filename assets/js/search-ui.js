@@ -114,8 +114,10 @@ export function start(form) {
     if (!results.length) {
       say(words.none, true);
     } else {
+      // data-count-one, data-count-few …: the language's own plural forms, from its catalog.
       const category = plural.select(results.length);
-      say((category === "one" ? words.one : words.other).replace("{n}", String(results.length)));
+      const text = words["count" + category[0].toUpperCase() + category.slice(1)] || words.countOther;
+      say(text.replace("{n}", String(results.length)));
     }
     box.dataset.query = term; // what the results shown are for
   }
