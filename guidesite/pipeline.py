@@ -16,6 +16,7 @@ from .content import load_pages
 from .errors import ContentError, ErrorList
 from .i18n import compile_catalogs, translations_from
 from .output import unsafe_out_dir, write_site
+from .preview import with_preview
 from .readiness import find_warnings
 from .render import check_site_links, render_pages
 from .search import search_bundle
@@ -29,6 +30,7 @@ class BuildOptions:
     drafts: bool = False
     write: bool = True  # False for `check`: everything but writing
     cache: bool = True  # False: neither use nor update the build cache (.cache/guidesite/)
+    preview: bool = False  # the preview's own banner on pages with warnings, and its dashboard /_preview/
     today: dt.date = field(default_factory=dt.date.today)
 
 
@@ -72,6 +74,9 @@ def build(options: BuildOptions) -> BuildResult:
             errors.raise_if_any()
         warnings = find_warnings(site, sources, {rel: page.outline for rel, page in rendered.pages.items()}, options.today)
         warnings += assets.warnings
+        if options.preview:
+            files = with_preview(site, files, lambda content: content if isinstance(content, bytes) else cache.read_object(content),
+                                 warnings, options.today)
         if options.write:
             try:
                 _write(options.out_dir, files, assets, cache)
