@@ -80,8 +80,11 @@ def _compare(pair: Pair, original: Outline, translation: Outline) -> list[Conten
 
     kept_a = [e for e in original.elements if not _declared(e, declared, used)]
     kept_b = [e for e in translation.elements if not _declared(e, declared, used)]
-    matcher = difflib.SequenceMatcher(None, [e.compared for e in kept_a], [e.compared for e in kept_b], autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    order_a, order_b = [e.compared for e in kept_a], [e.compared for e in kept_b]
+    # Nearly every pair has the same outline: then there is nothing for difflib to align.
+    opcodes = [("equal", 0, len(order_a), 0, len(order_b))] if order_a == order_b else \
+        difflib.SequenceMatcher(None, order_a, order_b, autojunk=False).get_opcodes()
+    for op, i1, i2, j1, j2 in opcodes:
         if op == "equal":
             for x, y in zip(kept_a[i1:i2], kept_b[j1:j2]):
                 if x.kind == "care" and x.count != y.count:

@@ -29,11 +29,12 @@ def find_warnings(site: Site, sources: dict[str, Source], outlines: dict[str, Ou
     warnings += [ContentError(BIBLIOGRAPHY_FILE, s.line, f"source '{key}' links to a web page but does not say when the link was last "
                               "checked: open it, make sure it still says what the guide cites it for, then add checked: YYYY-MM-DD")
                  for key, s in sources.items() if s.url and not s.doi and not s.checked]
+    care_pages = {e.page.rel for e in site.entries if e.key == site.config.care_page}
     for entry in site.entries:
         warnings += _review(entry.page, today)
         warnings += _placeholders(entry.page, outlines[entry.page.rel])
         warnings += _translation_state(site, entry)
-        warnings += _help(site, entry, outlines[entry.page.rel])
+        warnings += _help(site, entry, outlines[entry.page.rel], care_pages)
     warnings += config_placeholders(site.config)
     warnings += compare_translations(site, outlines)
     return sorted(dict.fromkeys(warnings), key=lambda w: (w.path, w.line))
@@ -92,15 +93,13 @@ def _translation_state(site: Site, entry: Entry) -> list[ContentError]:
     return []
 
 
-def _help(site: Site, entry: Entry, outline: Outline) -> list[ContentError]:
+def _help(site: Site, entry: Entry, outline: Outline, care_pages: set[str]) -> list[ContentError]:
     """An article gives advice, so it says where to get help: a care card, or a link to the
-    page on when to see a doctor."""
+    page on when to see a doctor (care_pages: that page in every language)."""
     care = site.config.care_page
     if entry.page.meta.layout != "article" or entry.key == care:
         return []
-    if any(e.kind == "care" for e in outline.elements):
-        return []
-    if any((target := site.by_rel.get(rel)) and target.key == care for rel in outline.links):
+    if not care_pages.isdisjoint(outline.links) or any(e.kind == "care" for e in outline.elements):
         return []
     where = site.by_key.get((entry.lang, care)) or site.by_key.get((site.config.default_language, care))
     page = f"content/{where.page.rel}" if where else f"the page with key '{care}'"
