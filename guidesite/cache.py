@@ -17,8 +17,13 @@ The HTML lives in objects/, one file per SHA-256 of its content, and is hard-lin
 the site; the previous site is kept in trees/ and becomes the next staging folder, so a
 rebuild touches only the files that changed. The index is one file with a SHA-256 of its
 content: a truncated or altered index is discarded with everything it describes, and an
-object is used only while its size, modification time, ctime and inode are those recorded
-when it was written (any write to it, through the site's link too, changes its ctime).
+object is used while its size, modification time, ctime and inode are those recorded
+when it was written (any write to it, through the site's link too, changes its ctime),
+or else once its bytes are read and found to have its digest.
+
+Nothing in it names the project's path, and file stamps only spare reading files: a
+cache copied with the project, or restored into a fresh clone elsewhere (new mtimes,
+ctimes and inodes, as a CI cache restore gives), is checked by content once and reused.
 A build takes the cache's lock, so two builds of one project take turns.
 """
 from __future__ import annotations
@@ -60,6 +65,10 @@ _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")  # mo
 _T = TypeVar("_T")
 _SETTLED_NS = 2_000_000_000  # a file's stat is trusted only this long after its last change
 Stamp = tuple[int, int, int, int]  # an object file's size, mtime, ctime and inode
+# Two digests of a page's front matter: of what other pages show of it (title, short
+# title, address, place in the navigation, draft state: see shown_fields), and of all of it.
+Fronts = tuple[str, str]
+_NO_FRONTS: Fronts = ("", "")
 _CTIME, _INODE = 2, 3
 
 
@@ -117,10 +126,10 @@ class StoredPage:
 class _Index:
     code: str = ""  # code_digest() the index was written with
     inputs: str = ""  # the build-wide inputs digest of the stored pages
-    # rel -> (digest of the file, digest of its front matter, where its body starts, the Page's
-    # fields without body pickled apart (an index with one page changed is written fast),
-    # and the file's size, mtime, ctime and inode when it was read (see read_pages)).
-    sources: dict[str, tuple[str, str, int, bytes, Stamp]] = field(default_factory=dict)
+    # rel -> (digest of the file, digests of its front matter (see Fronts), where its body
+    # starts, the Page's fields without body pickled apart (an index with one page changed is
+    # written fast), and the file's size, mtime, ctime and inode when it was read (see read_pages)).
+    sources: dict[str, tuple[str, Fronts, int, bytes, Stamp]] = field(default_factory=dict)
     memo: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (key, value)
     pages: dict[str, StoredPage] = field(default_factory=dict)  # rel -> page
     # The pages' facts for the link checks are seldom read, so they are not in the index
@@ -148,7 +157,7 @@ class BuildCache:
         self._source_digests: dict[str, str] = {}  # rel -> digest, for the pages of this build
         self._lock_fd: int | None = None
         self._used: set[str] = set()  # objects written or linked by this build
-        self._fronts: dict[str, str] = {}  # rel -> front_digest
+        self._fronts: dict[str, Fronts] = {}  # rel -> its front matter's digests
         self._dirty = False  # whether the index changed, and must be written
         self._new_facts: dict[str, bytes] = {}  # digest -> facts of the pages rendered now
         self._interned: dict[str, str] = {}
@@ -268,9 +277,13 @@ class BuildCache:
     def source_digest(self, rel: str) -> str:
         return self._source_digests[rel]
 
+    def shown_digest(self, rel: str) -> str:
+        """A digest of what other pages show of this one: its title, address and place."""
+        return self._fronts[rel][0]
+
     def front_digest(self, rel: str) -> str:
-        """A digest of the page's front matter: what its title, address and place follow from."""
-        return self._fronts[rel]
+        """A digest of the page's whole front matter: for what lists each page's details (A–Z, sitemap)."""
+        return self._fronts[rel][1]
 
     # -- small derived data -------------------------------------------------------------
 
@@ -429,10 +442,13 @@ class BuildCache:
         return digest, stamp
 
     def object_intact(self, digest: str, ignore_ctime: bool = False) -> bool:
-        """True while the object is the file that was written: same size, times and inode.
+        """True while the object holds the bytes it is named by.
 
-        Any write to the file, even one that restores its modification time, changes its
-        ctime, which no program can set back.
+        Fast: the file is the one that was written, with the same size, times and inode (any
+        write to it, even one that restores its modification time, changes its ctime, which
+        no program can set back). Otherwise, as in a cache copied or restored elsewhere,
+        the file is read and its SHA-256 compared (see _verify_object). With ignore_ctime,
+        only the first: for objects this build has just linked.
         """
         stamp = self._index.objects.get(digest)
         if stamp is None:
@@ -443,7 +459,29 @@ class BuildCache:
             return False
         if ignore_ctime:
             return now[:_CTIME] + now[_CTIME + 1 :] == stamp[:_CTIME] + stamp[_CTIME + 1 :]
-        return now == stamp
+        return now == stamp or self._verify_object(digest)
+
+    def _verify_object(self, digest: str) -> bool:
+        """Whether the object's bytes still have its digest; if so, its stamp is noted anew.
+
+        The stamp is taken before the bytes, as for sources (_read_stamped); its ctime is
+        kept only once settled, so a file written just now is read again next time.
+        """
+        read_at = time.time_ns()
+        try:
+            with open(self.object_path(digest), "rb") as file:
+                info = os.fstat(file.fileno())
+                data = file.read()
+        except OSError:
+            return False
+        if sha256(data) != digest:
+            return False
+        stamp = _stamp(info)
+        if info.st_ctime_ns >= read_at - _SETTLED_NS:
+            stamp = (*stamp[:_CTIME], 0, stamp[_INODE])  # no ctime matches: verified again next time
+        self._index.objects[digest] = stamp
+        self._dirty = True
+        return True
 
     def read_object(self, digest: str) -> bytes:
         """An object's bytes, checked against its digest."""
@@ -463,7 +501,7 @@ class BuildCache:
         for name, content in files.items():
             digest = content if isinstance(content, str) else self.put_object(content)[0]
             linked[name] = (self.object_path(digest), self._index.objects[digest][_INODE])
-        place = sha256(str(out_dir.resolve()).encode())[:16]
+        place = _place(self.root, out_dir)
         state = sha256(repr(sorted(linked.items())).encode())
         touched = write_linked_site(out_dir, linked, self.trees / place, self._index.written.get(place) == state)
         if self._index.written.get(place) != state:
@@ -524,6 +562,14 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _place(root: Path, out_dir: Path) -> str:
+    """The name an output folder's kept tree goes by: relative to the project where it is
+    inside it, so that a cache copied with the project to another path finds it."""
+    folder, project = out_dir.resolve(), root.resolve()
+    name = folder.relative_to(project).as_posix() if folder.is_relative_to(project) else str(folder)
+    return sha256(name.encode())[:16]
+
+
 def _stamp(info: os.stat_result) -> Stamp:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
@@ -552,7 +598,15 @@ def facts_digest(data: bytes) -> str:
     return sha256(data)[:32]
 
 
-def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], tuple[str, str, int, bytes, Stamp]]:
+def shown_fields() -> tuple[str, ...]:
+    """The front matter fields other pages show of a page: in menus, breadcrumbs, previous and
+    next links, language switchers and links (its address follows from lang, which is in rel,
+    and slug). The rest (description, dates, review) shows on the page itself, and on the
+    files that list every page's details, which depend on the whole front matter (ALL_FRONTS)."""
+    return ("title", "short_title", "key", "slug", "parent", "nav", "draft")
+
+
+def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], tuple[str, Fronts, int, bytes, Stamp]]:
     """read_page, in a worker: its problems, and the page's entry for the index's sources.
 
     Sending the entry instead of the page spares pickling its body: the page reads it from
@@ -565,13 +619,15 @@ def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[Co
         data, stamp = _read_stamped(path)
     except OSError:  # moved or deleted since the build found it
         errors.add(path, 1, CHANGED_DURING_BUILD)
-        return None, errors.items, ("", "", -1, b"", _UNTRUSTED)
+        return None, errors.items, ("", _NO_FRONTS, -1, b"", _UNTRUSTED)
     page = read_page(path, rel, lang, errors, data)
     if page is None:
-        return None, errors.items, ("", "", -1, b"", stamp)
+        return None, errors.items, ("", _NO_FRONTS, -1, b"", stamp)
     text = _normalised(data)
     start = len(text) - len(page.body)
-    digest, front = sha256(data), sha256(repr((rel, page.meta)).encode())[:16]
+    shown = tuple(getattr(page.meta, name) for name in shown_fields())
+    digest = sha256(data)
+    front = (sha256(repr((rel, shown)).encode())[:16], sha256(repr((rel, page.meta)).encode())[:16])
     if text[start:] != page.body:
         return page, errors.items, (digest, front, -1, b"", stamp)
     values = [getattr(page, f.name) for f in fields(Page)]
@@ -626,9 +682,11 @@ _META, _BODY = (next(i for i, f in enumerate(fields(Page)) if f.name == name) fo
 # rendered: its breadcrumb, menu, neighbours, translations, footer, the targets of its
 # links. Rendering records each lookup as a dependency string; a later build computes the
 # current value of each and compares. A lookup by key or in a navigation group depends on
-# the found pages' front matter (from which title, address and place follow); a lookup by
-# content path (the original of a translation) on the whole page, except for a link in a
-# body, which shows only the address; going through all pages, on all of them.
+# what pages show of the found ones (shown_fields: title, address, place, draft state), so
+# a new description or review date re-renders that page alone; a lookup by content path
+# (the original of a translation) on the whole page, except for a link in a body, which
+# shows only the address; going through all pages, on all of them, and for the files that
+# list every page with its details (A–Z, sitemap: fronts_only), on their whole front matter.
 
 ALL = "*"
 ALL_FRONTS = "*front"
@@ -697,6 +755,9 @@ class Dependencies:
         self.site, self.cache = site, cache
         self._values: dict[str, str] = {}
 
+    def _shown(self, entry: Entry | None) -> str:
+        return "-" if entry is None else self.cache.shown_digest(entry.page.rel)
+
     def _front(self, entry: Entry | None) -> str:
         return "-" if entry is None else self.cache.front_digest(entry.page.rel)
 
@@ -710,14 +771,14 @@ class Dependencies:
         site = self.site
         kind, *key = dep.split("\0")
         if kind == "key":
-            value = self._front(site.by_key.get((key[0], key[1])))
+            value = self._shown(site.by_key.get((key[0], key[1])))
         elif kind == "link":
-            value = self._front(site.by_rel.get(key[0]))
+            value = self._shown(site.by_rel.get(key[0]))
         elif kind == "rel":
             value = self._whole(site.by_rel.get(key[0]))
         elif kind == "nav":
             group = site.children.get((key[0], key[1] or None))
-            value = "-" if group is None else ",".join(self._front(e) for e in group)
+            value = "-" if group is None else ",".join(self._shown(e) for e in group)
         elif kind == ALL_FRONTS:
             value = sha256("\n".join(f"{e.page.rel}:{self._front(e)}" for e in site.entries).encode())
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -358,3 +359,52 @@ def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: 
     assert run_build(project, "--drafts", "--no-cache", "--out", str(tmp_path / "preview-full")).returncode == 0
     assert snapshot(preview) == snapshot(tmp_path / "preview-full")
     assert_same_as_without_cache(project, tmp_path)
+
+
+@pytest.mark.parametrize("site", [True, False], ids=["copied with its site", "cache restored into a fresh clone"])
+def test_a_cache_moved_to_another_path_with_new_file_times_is_reused(project: Path, tmp_path: Path, site: bool) -> None:
+    """A project copied elsewhere (or a CI cache restored into a new checkout): every file has
+    a new path, mtime, ctime and inode, yet no page is rendered again and the site is the same."""
+    first = snapshot(project / "site")
+    moved = tmp_path / "elsewhere" / "clone"
+    skip = () if site else ("site", ".cache")
+    # copyfile, not copy2: new modification times, as a checkout and a cache restore give.
+    shutil.copytree(project, moved, copy_function=shutil.copyfile, ignore=shutil.ignore_patterns(*skip))
+    if not site:
+        shutil.copytree(project / CACHE_DIR, moved / CACHE_DIR, copy_function=shutil.copyfile)
+    stamps = {p.relative_to(moved): p.stat().st_mtime_ns for p in (moved / "content").rglob("*.md")}
+    assert all(stamp != (project / rel).stat().st_mtime_ns for rel, stamp in stamps.items())
+    result = build(BuildOptions(root=moved, out_dir=moved / "site"))
+    assert result.rendered == 0
+    assert snapshot(moved / "site") == first
+    again = build(BuildOptions(root=moved, out_dir=moved / "site"))  # and the cache still works there
+    assert again.rendered == 0 and snapshot(moved / "site") == first
+
+
+@pytest.mark.parametrize("edit", ["description", "review date"])
+def test_what_no_other_page_shows_re_renders_that_page_alone(project: Path, tmp_path: Path, edit: str) -> None:
+    """Other pages show a page's title, address and place, not its description or dates; the
+    A–Z page (descriptions) and the sitemap (dates) list them, and follow the edit all the same."""
+    page = article(project, 4)
+    text = page.read_text("utf-8")
+    if edit == "description":
+        text, count = re.subn(r"^description: .*$", 'description: "Eine ganz neue Beschreibung"', text, count=1, flags=re.M)
+    else:
+        text, count = re.subn(r"^last_reviewed: .*$", "last_reviewed: 2026-06-20", text, count=1, flags=re.M)
+    assert count == 1
+    page.write_text(text, "utf-8")
+    result = build(BuildOptions(root=project, out_dir=project / "site"))
+    assert result.rendered == 1
+    if edit == "description":
+        assert "Eine ganz neue Beschreibung" in (project / "site" / "de" / "a-z" / "index.html").read_text("utf-8")
+    else:
+        assert "<lastmod>2026-06-20</lastmod>" in (project / "site" / "sitemap.xml").read_text("utf-8")
+    assert_same_as_without_cache(project, tmp_path)
+
+
+def test_a_new_title_re_renders_the_pages_that_show_it(project: Path) -> None:
+    """The other side of the test above: neighbours, the topic page and links show a title."""
+    page = article(project, 4)
+    text = page.read_text("utf-8")
+    page.write_text(re.sub(r"^title: .*$", 'title: "Ein ganz neuer Titel"', text, count=1, flags=re.M), "utf-8")
+    assert build(BuildOptions(root=project, out_dir=project / "site")).rendered > 1
