@@ -8,6 +8,7 @@ this process.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -57,7 +58,8 @@ def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers
     gc.freeze()
     others = set(multiprocessing.active_children())
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
+                                   initargs=(os.getpid(),))
         try:
             # Futures of our own rather than pool.map, which cancels the queued ones when
             # interrupted: the pool's manager thread then fails on them as the workers die
@@ -98,13 +100,35 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[multiprocessing.process.Bas
     pool.shutdown(wait=False)
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
+    _die_with(parent)
     # Ctrl+C reaches every process in the terminal's group: the main process alone decides
     # what it means (it ends the workers), so that the editor sees no worker's traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's, inherited through fork
     # Parsing Markdown makes many short-lived objects and few cycles: collect less often.
     gc.set_threshold(50_000, 20, 100)
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when the main process dies, however it dies.
+
+    Ctrl+C and SIGTERM are handled (_stop_now), but SIGKILL or the OOM killer leaves no
+    time for that, and a worker would wait for tasks for ever. Linux only (prctl); the
+    signal comes when the thread that forked the worker ends, which is the one waiting
+    for the results. Should the main process have died before prctl took effect, the
+    worker has another parent already, and leaves at once.
+    """
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: no such request to make
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
