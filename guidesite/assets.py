@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import imagesize
 import rcssmin
 import rjsmin
 
-from .errors import ErrorList
+from .errors import ContentError, ErrorList
 
 ASSETS_DIR = "assets"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
+LARGE_IMAGE = 200_000  # bytes: above this, an image is slow on a phone's connection (a warning)
 
 
 class MissingAsset(LookupError):
@@ -31,12 +37,14 @@ class Asset:
     source: Path
     output: str  # "assets/css/site.1a2b3c4d5e.css", relative to site/
     data: bytes  # what is written: the file itself, or its minified form
+    size: tuple[int, int] | None = None  # an image's width and height in CSS pixels, if known
 
 
 @dataclass(frozen=True)
 class AssetMap:
     base_path: str
     assets: dict[str, Asset]  # "css/site.css" -> Asset
+    warnings: tuple[ContentError, ...] = ()  # images too large to send to a phone
 
     def url(self, name: str) -> str:
         """The fingerprinted URL of assets/<name>."""
@@ -50,6 +58,7 @@ def collect_assets(root: Path, base_path: str) -> AssetMap:
     """Every file in assets/; raises BuildError for a CSS or JavaScript file that is not UTF-8."""
     folder = root / ASSETS_DIR
     assets: dict[str, Asset] = {}
+    warnings: list[ContentError] = []
     errors = ErrorList(root)
     for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
         if not path.is_file() or path.name.startswith("."):
@@ -66,9 +75,42 @@ def collect_assets(root: Path, base_path: str) -> AssetMap:
         hashed = f"{stem}.{digest}{dot}{suffix}" if dot else f"{stem}.{digest}"
         parent = Path(name).parent.as_posix()
         out = f"{ASSETS_DIR}/{parent + '/' if parent != '.' else ''}{hashed}"
-        assets[name] = Asset(path, out, data)
+        image = path.suffix.lower() in IMAGE_SUFFIXES
+        assets[name] = Asset(path, out, data, image_size(path.suffix, raw) if image else None)
+        if image and len(raw) > LARGE_IMAGE:
+            warnings.append(ContentError(errors.rel(path), 1, f"the image is {_megabytes(len(raw))}, and every reader loads it, "
+                                         f"on a phone too: make it smaller than {_megabytes(LARGE_IMAGE)} (a photo as JPEG "
+                                         "or WebP, no wider than the page shows it)"))
     errors.raise_if_any()
-    return AssetMap(base_path, assets)
+    return AssetMap(base_path, assets, tuple(warnings))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size / 1000:.0f} KB"
+
+
+_LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*$")  # "320", "320px": not "100%" or "10em"
+
+
+def image_size(suffix: str, data: bytes) -> tuple[int, int] | None:
+    """Width and height from the file itself: an SVG's width and height or viewBox, a raster
+    image's header (imagesize reads PNG, JPEG, GIF, WebP and more without decoding them)."""
+    if suffix.lower() != ".svg":
+        width, height = imagesize.get(io.BytesIO(data))
+        return (int(width), int(height)) if width > 0 and height > 0 else None
+    try:  # the root element is all that is needed: stop at its start
+        _, root = next(ElementTree.iterparse(io.BytesIO(data), events=("start",)))
+    except (ElementTree.ParseError, StopIteration):
+        return None
+    width, height = (_LENGTH.match(root.get(name) or "") for name in ("width", "height"))
+    if width and height:
+        return round(float(width.group(1))), round(float(height.group(1)))
+    box = (root.get("viewBox") or "").replace(",", " ").split()
+    try:
+        box_width, box_height = float(box[2]), float(box[3])
+    except (IndexError, ValueError):
+        return None
+    return (round(box_width), round(box_height)) if box_width > 0 and box_height > 0 else None
 
 
 def minify(suffix: str, data: bytes) -> bytes:

@@ -124,10 +124,13 @@ def resolve_link(site: Site, entry: Entry, href: str, own_ids: set[str]) -> Reso
 
 def _closest_page(site: Site, entry: Entry, target_rel: str) -> str:
     """" (did you mean 'x.md'?)" for a page whose path is close, written as a link from entry's page."""
-    close = closest(target_rel, site.by_rel)
+    # Compared below the language folder and without '.md', which every page shares.
+    lang, _, below = target_rel.partition("/")
+    pages = {rel.partition("/")[2].removesuffix(".md"): rel for rel in site.by_rel if rel.startswith(lang + "/")}
+    close = closest(below.removesuffix(".md"), pages)
     if close is None:
         return ""
-    return f" (did you mean '{posixpath.relpath(close, posixpath.dirname(entry.page.rel) or '.')}'?)"
+    return f" (did you mean '{posixpath.relpath(pages[close], posixpath.dirname(entry.page.rel) or '.')}'?)"
 
 
 def _resolve_image(assets: AssetMap, entry: Entry, src: str) -> Resolved:

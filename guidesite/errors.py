@@ -1,13 +1,27 @@
 """The one error type for problems in the sources, and how they are collected."""
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # Control characters from a file's text or name would break the one-line error format or
 # drive the editor's terminal (ANSI escapes): they are shown as escapes instead.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate a misspelt name most likely meant (difflib's ratio of at least 0.6), if any."""
+    close = difflib.get_close_matches(word, sorted(set(candidates) - {word}), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """" (did you mean 'x'?)" for the candidate closest to a misspelt name, or "" if none is close."""
+    close = closest(word, candidates)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def _printable(text: str) -> str:

@@ -8,13 +8,14 @@ this process.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -25,6 +26,21 @@ _work: Callable[[Any], Any] | None = None  # the function workers run, inherited
 # One pool at a time: _work is the one thing the workers inherit, and two builds in one
 # process (two previews, a test's threads) must not fork with each other's.
 _forking = threading.Lock()
+# Who hears how far each map of this thread has got (a progress bar): per thread, as the
+# preview builds on a thread of its own.
+_observers = threading.local()
+Observer = Callable[[str, int, int], None]  # (what the items are, how many are done, of how many)
+
+
+@contextlib.contextmanager
+def reporting(observer: Observer) -> Iterator[None]:
+    """Tell observer how far every map_in_workers on this thread has got, until the block ends."""
+    previous = getattr(_observers, "current", None)
+    _observers.current = observer
+    try:
+        yield
+    finally:
+        _observers.current = previous
 
 
 def cores() -> int:
@@ -35,22 +51,29 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any], meanwhile: Callable[[], None] = lambda: None) -> list[Any]:
+def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any], meanwhile: Callable[[], None] = lambda: None,
+                   label: str = "items") -> list[Any]:
     """[work(item) for item in items], spread over worker processes when that is faster.
 
     meanwhile() runs in this process while the workers work (or after the items, without them).
+    `label` names the items for a progress bar (see reporting).
     """
+    observer: Observer = getattr(_observers, "current", None) or (lambda label, done, total: None)
     workers = min(cores(), len(items) // MIN_ITEMS_PER_WORKER)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        results = [work(item) for item in items]
+        results = []
+        for item in items:
+            results.append(work(item))
+            observer(label, len(results), len(items))
         meanwhile()
         return results
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     with _forking:
-        return _map_forked(work, chunks, workers, meanwhile)
+        return _map_forked(work, chunks, workers, meanwhile, lambda done: observer(label, done, len(items)))
 
 
-def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers: int, meanwhile: Callable[[], None]) -> list[Any]:
+def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers: int, meanwhile: Callable[[], None],
+                done: Callable[[int], None]) -> list[Any]:
     global _work
     _work = work
     # Frozen, the objects the workers inherit are left alone by their cycle collector:
@@ -66,7 +89,10 @@ def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers
             # ("InvalidStateError: CANCELLED", a second traceback after Ctrl+C; Python 3.11).
             futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
             meanwhile()
-            results = [result for future in futures for result in future.result()]
+            results: list[Any] = []
+            for future in futures:
+                results += future.result()
+                done(len(results))
             pool.shutdown()  # here too an interrupt may land
         except BaseException:
             _stop_now(pool, others)

@@ -10,8 +10,9 @@ handler below, with a comment naming the edge:
 - its Server blocks on the process-wide IOLoop, cannot be stopped from another thread and
   injects an inline script our Content-Security-Policy blocks: `Preview` runs a tornado
   Application with livereload's handlers on a thread of its own, with its own event loop;
-- its watcher runs the build on the server's thread, rebuilds once per save and sees only
-  modification times: `Watcher`, and the build runs on the watcher's thread;
+- its watcher polls every file, runs the build on the server's thread, rebuilds once per
+  save and sees only modification times: `Watcher` has the operating system report changes
+  (through watchfiles), and the build runs on a thread of its own;
 - it drops a reload within 3 s of the previous one, and a tab that connects after a build
   finished never hears of it: `_Tabs` sends each reload at once and tells an older tab;
 - it injects its script only before a lower-case </head> in the first 64 KiB, sends pages
@@ -26,10 +27,13 @@ failed build simply leaves the last good preview in place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import html
 import ipaddress
 import json
 import os
+import queue
 import re
 import signal
 import socket
@@ -37,6 +41,7 @@ import sys
 import threading
 import time
 import traceback
+import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -44,11 +49,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+import watchfiles
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 from babel.support import NullTranslations, Translations
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler, StaticFileHandler
-from livereload.watcher import Watcher as LiveReloadWatcher
+from rich.console import Console
+from rich.text import Text
 from tornado.httpserver import HTTPServer
 from tornado.httputil import split_host_and_port
 from tornado.ioloop import IOLoop
@@ -57,14 +64,21 @@ from tornado.web import Application, HTTPError, RequestHandler
 from tornado.websocket import WebSocketHandler
 
 from .config import load_config
-from .errors import BuildError
+from .console import changed_files, console, print_errors, progress, rebuild_line
+from .errors import BuildError, ContentError
 from .i18n import catalog_path
 from .output import PREVIEW_DIR
 from .pipeline import BuildOptions, build
 
-WATCHED = ("content", "templates", "assets", "translations", "site.yaml", "babel.cfg")
-POLL_SECONDS = 0.1
-SETTLE_SECONDS = 0.25  # saves closer together than this give one rebuild
+WATCHED_FOLDERS = ("content", "templates", "assets", "translations")
+WATCHED = (*WATCHED_FOLDERS, "site.yaml", "babel.cfg")
+SETTLE_SECONDS = 0.1  # saves closer together than this give one rebuild
+MAX_GROUPING_MS = 1000  # changes that go on longer (a git checkout) are reported after this
+PORT_TRIES = 20  # a busy port: the preview tries this many ports from it on
+READY_MS = 100  # how soon a new watch answers, with nothing, to say it is in place
+EXCERPT_LINES = 3  # the error page shows this many lines before and after an error's line
+EXCERPT_WIDTH = 200  # characters of each line
+EXCERPT_MAX_BYTES = 2_000_000  # a larger file (a minified bundle) is not read for an excerpt
 LAST_GOOD = "last-good"  # query parameter: show the last good page instead of the build errors
 RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # liveCSS/liveImg off: the whole page, as a build may change any of it
 
@@ -79,52 +93,142 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class Watcher(LiveReloadWatcher):
-    """livereload's polling watcher over the sources, reporting a change once saving has paused.
+class Watcher:
+    """Which sources changed, told by the operating system (inotify on Linux) through watchfiles.
 
-    Sharp edge: livereload rebuilds on every poll that sees a change, so two saves 0.2 s
-    apart (or the several writes of one save) give two full builds. Here a change is
-    reported only when nothing newer has appeared for `settle` seconds.
+    livereload's watcher polled every file ten times a second, so the idle preview's work
+    grew with the number of pages (6 ms a poll at 581 files). Here the kernel reports each
+    change and watchfiles groups the events of one save, and of saves close together, until
+    `settle` seconds pass without one: idle, nothing runs but a timer every `settle` seconds.
+
+    Two watches feed one queue: the source folders with everything below them, and the
+    project folder alone for site.yaml and babel.cfg. A watch on a file follows its inode,
+    which an editor that saves by writing a new file and renaming it over the old one (vim,
+    many IDEs) replaces; the folder sees every such save. Watching the whole project instead
+    would watch .venv/ and .cache/, which the preview itself rewrites. A source folder created
+    or replaced while the preview runs restarts the folders' watch, so that it covers it.
     """
 
-    def __init__(self, root: Path, settle: float = SETTLE_SECONDS, clock: Callable[[], float] = time.monotonic):
-        super().__init__()
-        for name in WATCHED:
-            self.watch(str(root / name))
+    def __init__(self, root: Path, settle: float = SETTLE_SECONDS):
+        self.root = root
         self.settle = settle
-        self.clock = clock
-        self.last_change: float | None = None
-        self.primed = False
-        self.examine()  # notes what is there now: only later saves count
-        self.primed = True
+        self._queue: queue.SimpleQueue[set[str] | BaseException | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._restart = threading.Event()
+        ready = [threading.Event(), threading.Event()]
+        self._threads = [
+            threading.Thread(target=self._guard, args=(self._watch_folders, ready[0]), name="preview-watch-folders", daemon=True),
+            threading.Thread(target=self._guard, args=(self._watch_top, ready[1]), name="preview-watch-top", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        for event in ready:  # the watches are in place: every later save is seen
+            while not event.wait(0.1):
+                if not any(thread.is_alive() for thread in self._threads):
+                    break
 
-    def changed(self) -> bool:
-        if self.examine()[0] is not None:  # the file livereload saw change, if any
-            self.last_change = self.clock()
-            return False
-        if self.last_change is not None and self.clock() - self.last_change >= self.settle:
-            self.last_change = None
-            return True
-        return False
-
-    def is_file_changed(self, path: str, ignore: Callable[[str], bool] | None = None) -> bool:
-        # Sharp edge: livereload compares modification times only, so a second save within
-        # one tick of the file system's clock (a few ms) goes unseen, and a file deleted
-        # between its listing and its stat raises. Size and inode count too here.
-        if not os.path.isfile(path) or self.ignore(path) or (ignore and ignore(path)):
-            return False
+    def next_changes(self, timeout: float | None = None) -> set[str] | None:
+        """The paths changed since the last call, once saving has paused; an empty set if
+        `timeout` seconds pass without a change, None once stopped."""
         try:
-            info = os.stat(path)
-        except OSError:  # deleted meanwhile: the next poll sees it gone
-            return False
-        known = self._task_mtimes.get(path)
-        self._new_mtimes[path] = (info.st_mtime_ns, info.st_size, info.st_ino)
-        # A path first seen after the first look is new, whatever its time: a file moved in or
-        # unpacked keeps an old one (livereload compares it with its start time).
-        if known == self._new_mtimes[path] or (known is None and not self.primed):
-            return False  # unchanged, or there before watching began
-        self.filepath = path
-        return True
+            first = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return set()
+        changed: set[str] = set()
+        item: set[str] | BaseException | None = first
+        while True:
+            if item is None:
+                return None
+            if isinstance(item, BaseException):
+                raise item
+            changed |= item
+            try:  # the other watch's part of the same save, if it has arrived
+                item = self._queue.get(timeout=self.settle / 2)
+            except queue.Empty:
+                return changed
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join()
+        self._queue.put(None)
+
+    def _guard(self, watch: Callable[[threading.Event], None], ready: threading.Event) -> None:
+        try:
+            watch(ready)
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that rebuilds
+            self._queue.put(exc)
+        finally:
+            ready.set()
+
+    def _watch_folders(self, ready: threading.Event) -> None:
+        while not self._stopping.is_set():
+            self._restart.clear()
+            folders = [self.root / name for name in WATCHED_FOLDERS if (self.root / name).is_dir()]
+            if not folders:
+                ready.set()
+                self._until(self._restart)
+                continue
+            self._follow(folders, True, watchfiles.DefaultFilter(), ready, _AnyOf(self._stopping, self._restart))
+
+    def _watch_top(self, ready: threading.Event) -> None:
+        def named(change: watchfiles.Change, path: str) -> bool:
+            name = os.path.basename(path)
+            if name in WATCHED_FOLDERS and (change == watchfiles.Change.deleted or os.path.isdir(path)):
+                self._restart.set()  # a source folder created, moved in or removed
+            return name in WATCHED
+
+        self._follow([self.root], False, named, ready, self._stopping)
+
+    def _follow(self, paths: list[Path], recursive: bool, keep: Callable[[watchfiles.Change, str], bool],
+                ready: threading.Event, stop: threading.Event | _AnyOf) -> None:
+        # yield_on_timeout: the first (empty) answer comes once the watch is in place.
+        for changes in watchfiles.watch(*paths, watch_filter=keep, recursive=recursive, stop_event=stop,
+                                        step=round(self.settle * 1000), debounce=MAX_GROUPING_MS,
+                                        rust_timeout=READY_MS, yield_on_timeout=True, raise_interrupt=False):
+            ready.set()
+            if changes:
+                self._queue.put({path for _, path in changes})
+
+    def _until(self, event: threading.Event) -> None:
+        while not (event.wait(0.5) or self._stopping.is_set()):
+            pass
+
+
+class _AnyOf:
+    """Set when either event is: watchfiles takes any object with is_set()."""
+
+    def __init__(self, *events: threading.Event):
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """An error as the error page shows it: its `file:line: message`, and the lines of the
+    file around that line, as they were when the build failed."""
+
+    text: str
+    line: int = 0
+    lines: tuple[tuple[int, str], ...] = ()  # (number, text), the error's line among them
+
+
+def excerpt(root: Path, error: ContentError, around: int = EXCERPT_LINES) -> Excerpt:
+    """The error with the lines around it, if it names a text file of the project."""
+    path = root / error.path
+    try:
+        inside = path.resolve().is_relative_to(root.resolve())
+        if not inside or not path.is_file() or path.stat().st_size > EXCERPT_MAX_BYTES:
+            return Excerpt(str(error), error.line)
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return Excerpt(str(error), error.line)
+    lines = text.splitlines()
+    first, last = max(error.line - around, 1), min(error.line + around, len(lines))
+    shown = tuple((number, lines[number - 1][:EXCERPT_WIDTH]) for number in range(first, last + 1))
+    return Excerpt(str(error), error.line, shown)
 
 
 @dataclass(frozen=True)
@@ -133,7 +237,7 @@ class State:
 
     # Not a number: livereload.js turns numeric options into JavaScript numbers, which round.
     version: str = field(default_factory=lambda: f"v{time.time_ns()}")
-    errors: tuple[str, ...] = ()  # "file:line: message" of the last build, if it failed
+    errors: tuple[Excerpt, ...] = ()  # of the last build, if it failed
     base_path: str = "/"
     codes: tuple[str, ...] = ()
     default_language: str = "en"
@@ -151,11 +255,13 @@ class Preview:
     `state` run on the server's thread, so a tab is told of each build exactly once.
     """
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, interval: float = POLL_SECONDS):
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000, out: Console | None = None):
         self.root = root
         self.host = host
         self.out_dir = root / PREVIEW_DIR
-        self.interval = interval
+        self.out = out or console()
+        self.errors_out = console(stderr=True)
+        self._watcher: Watcher | None = None
         self.state = State()
         self.tabs: set[_Tabs] = set()  # the open tabs' websockets, touched on the server's thread only
         self._stopping = threading.Event()
@@ -169,22 +275,32 @@ class Preview:
 
     @property
     def url(self) -> str:
+        return _http_url(self._sockets[0].getsockname()[0], self.port)
+
+    @property
+    def local_url(self) -> str:
+        """The address to open on this machine: loopback for a preview on every interface."""
         host = self._sockets[0].getsockname()[0]
-        return f"http://[{host}]:{self.port}/" if ":" in host else f"http://{host}:{self.port}/"
+        return _http_url({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), self.port)
 
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
-        watcher = Watcher(self.root)  # before the build: a save during it is seen
-        self.rebuild()
-        serving = threading.Event()
-        self._threads = [
-            threading.Thread(target=asyncio.run, args=(self._serve(serving),), name="preview-server"),
-            threading.Thread(target=self._watch, args=(watcher,), name="preview-watcher"),
-        ]
         # Threads inherit the signal mask: with Ctrl+C and SIGTERM blocked in them, the kernel
         # delivers both to the main thread, whose sleep they then interrupt. Otherwise a
         # signal that lands on a background thread waits for the main thread to wake up.
         stop_signals = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        try:
+            self._watcher = Watcher(self.root)  # before the build: a save during it is seen
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        with progress(self.out):
+            self.rebuild()
+        serving = threading.Event()
+        self._threads = [
+            threading.Thread(target=asyncio.run, args=(self._serve(serving),), name="preview-server"),
+            threading.Thread(target=self._watch, args=(self._watcher,), name="preview-watcher"),
+        ]
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         try:
             self._threads[0].start()
@@ -204,6 +320,8 @@ class Preview:
     def stop(self) -> None:
         """Stop watching (letting a build finish), then close the tabs' websockets and the port."""
         self._stopping.set()
+        if self._watcher:
+            self._watcher.stop()
         if self._threads:
             server, watcher = self._threads
             if watcher.ident is not None:  # not started if start() was interrupted
@@ -236,25 +354,28 @@ class Preview:
         await server.close_all_connections()
 
     def _watch(self, watcher: Watcher) -> None:
-        while not self._stopping.wait(self.interval):
-            if watcher.changed():
-                self.rebuild()
+        while (changed := watcher.next_changes()) is not None:
+            if self._stopping.is_set():
+                return
+            self.rebuild(changed)
 
-    def rebuild(self) -> None:
-        """Build with drafts; on failure keep the last good preview and show the errors instead."""
+    def rebuild(self, changed: set[str] | None = None) -> None:
+        """Build with drafts; on failure keep the last good preview and show the errors instead.
+
+        Prints one line: the time, the files that changed, what was rebuilt and how long it took."""
+        what = changed_files(self.root, changed) if changed else None
         try:
-            result = build(BuildOptions(root=self.root, out_dir=self.out_dir, drafts=True))
-            errors: tuple[str, ...] = ()
-            print(f"built {sum(result.pages.values())} pages in {result.seconds:.2f} s", flush=True)
+            result = build(BuildOptions(root=self.root, out_dir=self.out_dir, drafts=True, preview=True))
+            errors: tuple[Excerpt, ...] = ()
+            self.out.print(rebuild_line(what, sum(result.pages.values()), result.rendered, result.seconds))
         except BuildError as exc:
-            errors = tuple(str(e) for e in exc.errors)
+            errors = tuple(excerpt(self.root, error) for error in exc.errors)
         except Exception as exc:  # a bug in the generator must not end the preview; shown like an error
             traceback.print_exc()
-            errors = (f"internal error in the generator (traceback in the console): {exc!r}",)
-        for error in errors:
-            print(error, file=sys.stderr)
+            errors = (Excerpt(f"internal error in the generator (traceback in the console): {exc!r}"),)
         if errors:
-            print(f"{len(errors)} error(s); the preview shows them and keeps the last good site.", file=sys.stderr, flush=True)
+            self.errors_out.print(rebuild_line(what, 0, 0, 0, errors=len(errors)))
+            print_errors(self.errors_out, (error.text for error in errors))
         try:  # the configuration may be fine even when the build is not: then the error page knows the languages
             config = load_config(self.root)
             base_path, codes, default = config.base_path, config.codes, config.default_language
@@ -467,7 +588,7 @@ def error_page(state: State, path: str) -> bytes:
     title = html.escape(_("The preview could not be built"))
     advice = html.escape(_("Fix these problems and save: this page reloads by itself."))
     last_good = html.escape(_("Show the last good version of this page"))
-    items = "".join(f"<li>{html.escape(error)}</li>\n" for error in state.errors)
+    items = "".join(f"<li>{_error_html(error)}</li>\n" for error in state.errors)
     link = html.escape(path.split("?", 1)[0] + "?" + LAST_GOOD)
     return f"""<!doctype html>
 <html lang="{lang}">
@@ -477,7 +598,9 @@ def error_page(state: State, path: str) -> bytes:
 <meta name="robots" content="noindex">
 <title>{title}</title>
 <style>body{{font:1.1rem/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}}
-li{{font-family:ui-monospace,monospace;white-space:pre-wrap;margin:.5rem 0}}</style>
+li{{margin:1rem 0}}code,pre{{font-family:ui-monospace,monospace;white-space:pre-wrap}}
+pre{{margin:.5rem 0;padding:.5rem;border:1px solid #8886;border-radius:.25rem;overflow-x:auto;font-size:.9rem}}
+pre span{{display:block}}pre mark{{display:block;font-weight:bold;background:#fd06;color:inherit}}</style>
 </head>
 <body>
 <main>
@@ -492,20 +615,81 @@ li{{font-family:ui-monospace,monospace;white-space:pre-wrap;margin:.5rem 0}}</st
 """.encode("utf-8")
 
 
-def serve(root: Path, host: str, port: int, allow_remote: bool) -> int:
-    """`build.py serve`: preview until Ctrl+C. Opens no browser; prints where to look."""
+def _http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def _listen(root: Path, host: str, port: int, out: Console) -> Preview:
+    """A preview on `port`, or on the next free port after it when that one is taken (by
+    another preview, say), saying so."""
+    for candidate in range(port, min(port + PORT_TRIES, 65536)) if port else [0]:
+        try:
+            preview = Preview(root, host, candidate, out=out)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or candidate == min(port + PORT_TRIES, 65536) - 1:
+                raise
+            continue
+        if candidate != port:
+            out.print(f"serve: port {port} is in use, so the preview takes port {candidate}.")
+        return preview
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def reachable_urls(host: str, port: int) -> list[str]:
+    """The addresses at which other devices on the network can open a preview on `host`."""
+    if host not in ("0.0.0.0", "::", ""):
+        return [_http_url(host, port)]
+    found: list[str] = []
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        # Connecting a UDP socket sends nothing: the kernel only picks the interface that
+        # leads out (192.0.2.1 is a documentation address), whose address a phone can reach.
+        probe.connect(("192.0.2.1", 9))
+        found.append(probe.getsockname()[0])
+    with contextlib.suppress(OSError):
+        found += socket.gethostbyname_ex(socket.gethostname())[2]
+    usable = [a for a in dict.fromkeys(found) if not ipaddress.ip_address(a).is_loopback and not ipaddress.ip_address(a).is_unspecified]
+    return [_http_url(address, port) for address in usable]
+
+
+def _error_html(error: Excerpt) -> str:
+    """The error's message, then its file's lines around it with its own line marked, in
+    words and weight as well as colour (as Hugo's error overlay shows a template error)."""
+    message = f"<code>{html.escape(error.text)}</code>"
+    if not error.lines:
+        return message
+    width = len(str(error.lines[-1][0]))
+    rows = []
+    for number, text in error.lines:
+        gutter = f"{'>' if number == error.line else ' '} {number:>{width}} | "
+        row = html.escape(gutter + text)
+        rows.append(f"<mark>{row}</mark>" if number == error.line else f"<span>{row}</span>")
+    return f'{message}\n<pre class="excerpt">{"".join(rows)}</pre>'
+
+
+def serve(root: Path, host: str, port: int, allow_remote: bool, open_browser: bool = False) -> int:
+    """`build.py serve`: preview until Ctrl+C; prints where to look, and opens it if asked."""
     if not (is_loopback(host) or allow_remote):
         print(f"serve: {host} can be reached from other machines; add --allow-remote to listen there anyway", file=sys.stderr)
         return 2
+    out = console()
     try:
-        preview = Preview(root, host, port)
+        preview = _listen(root, host, port, out)
     except OSError as exc:
         print(f"serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl+C
     try:
         preview.start()
-        print(f"Preview with drafts at {preview.url} – it reloads after every save. Ctrl+C stops it.", flush=True)
+        local = preview.local_url
+        out.print(Text.assemble("Preview with drafts at ", (local, "bold cyan"), " – it reloads after every save. Ctrl+C stops it."))
+        if not is_loopback(host):
+            others = reachable_urls(host, preview.port)
+            if others:
+                out.print("On a phone or another computer on the same network: " + "  ".join(others))
+            else:
+                out.print("This machine has no network address that other devices could open.")
+        if open_browser and not webbrowser.open(local):
+            out.print(f"serve: found no browser to open; open {local} yourself.")
         while preview.running():
             time.sleep(1)  # Ctrl+C and SIGTERM cut it short
         raise PreviewStopped("the preview stopped after an internal error (the error is above)")

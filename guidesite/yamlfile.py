@@ -89,6 +89,48 @@ def _walk(node: yaml.Node, prefix: str, out: dict[str, int]) -> None:
             _walk(item, path, out)
 
 
+_NO_SPACE = re.compile(r"^\s*([A-Za-z_][\w-]*):(\S.*)$")  # "nav:1"
+_FIELD = re.compile(r"^\s+[A-Za-z_][\w-]*\s*:(\s|$)")  # "  nav: 1", indented
+
+
+def _plain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str] | None:
+    """The usual slips, in plain words, with the line the editor has to change (PyYAML's
+    own message often names the line after it): (0-based line, message), or None."""
+    lines = text.splitlines()
+
+    def line_at(mark: yaml.Mark | None) -> str:
+        return lines[mark.line] if mark and mark.line < len(lines) else ""
+
+    start, end = exc.context_mark, exc.problem_mark
+    problem, context = exc.problem or "", exc.context or ""
+    if "mapping values are not allowed here" in problem and end and end.line > 0:
+        # 'nav:1' above a field: YAML reads the two lines as one text, then trips on this colon.
+        if match := _NO_SPACE.match(lines[end.line - 1]):
+            key, value = match.groups()
+            return end.line - 1, f"'{key}:{value}' needs a space after the colon: write '{key}: {value}'"
+    if "could not find expected ':'" in problem and start:
+        if match := _NO_SPACE.match(line_at(start)):
+            key, value = match.groups()
+            return start.line, f"'{key}:{value}' needs a space after the colon: write '{key}: {value}'"
+        return start.line, f"'{line_at(start).strip()[:60]}' is not a 'field: value' line: write the field's name, a colon and a space, then the value"
+    if "character '\\t'" in problem and end:
+        return end.line, "a tab character: indent with spaces, never with tabs"
+    if "mapping values are not allowed here" in problem and end and _FIELD.match(line_at(end)):
+        return end.line, "this line is indented, but the line above does not open a group of fields: remove the spaces at its start"
+    if "end of stream" in problem and "quoted scalar" in context and start:
+        quote = line_at(start)[start.column] if start.column < len(line_at(start)) else '"'
+        return start.line, f"the quote {quote} that opens here is never closed: end the value with {quote}"
+    if "flow sequence" in context or "flow mapping" in context:
+        line = start or end
+        assert line is not None
+        return line.line, "text that starts with [ or { must be in quotes: write \"[…]\""
+    if context.startswith("while parsing a block mapping") and end and line_at(end).lstrip().startswith("- "):
+        return end.line, "a list item ('- …') must be indented below the field it belongs to"
+    if "expected <block end>" in problem and end and re.search(r":\s+'.*'\S", line_at(end)):
+        return end.line, "a value in '…' ends at the next ': write an apostrophe inside it twice (it''s), or put the value in \"…\""
+    return None
+
+
 def _explain(exc: yaml.MarkedYAMLError, text: str) -> str:
     """PyYAML's problem, with a hint for the commonest slip and where an unclosed construct began."""
     problem = exc.problem or exc.context or "cannot be parsed"
@@ -114,6 +156,8 @@ def parse_mapping(text: str, what: str = "front matter") -> Mapping:
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
+        if plain := _plain(exc, text):
+            raise YamlProblem(plain[0] + 1, f"{what} is not valid YAML: {plain[1]}") from None
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlProblem(line, f"{what} is not valid YAML: {_explain(exc, text)}") from None

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,7 +41,7 @@ RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False} 
 @pytest.fixture()
 def preview(tmp_path: Path) -> Iterator[Preview]:
     """A preview of its own, for a test that edits the sources."""
-    server = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0, interval=0.05)
+    server = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
     server.start()
     yield server
     server.stop()
@@ -394,9 +395,9 @@ def test_the_serve_command_ends_when_the_watcher_fails(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from guidesite import cli, serve\n"
-        "def broken(watcher):\n"
+        "def broken(watcher, timeout=None):\n"
         "    raise RuntimeError('watching failed')\n"
-        "serve.Watcher.changed = broken\n"
+        "serve.Watcher.next_changes = broken\n"
         "sys.exit(cli.main(sys.argv[1:]))\n"
     )
     result = subprocess.run([sys.executable, "-c", script, "--root", str(root), "serve", "--port", "0"],
@@ -406,47 +407,102 @@ def test_the_serve_command_ends_when_the_watcher_fails(tmp_path: Path) -> None:
     assert "RuntimeError: watching failed" in result.stderr  # the cause, shown once, by the thread
 
 
-def test_several_quick_saves_give_one_rebuild(tmp_path: Path) -> None:
-    root = copy_project(tmp_path / "project")
-    now = [0.0]
-    watcher = Watcher(root, settle=0.25, clock=lambda: now[0])
-    page = root / "content/de/ursachen.md"
-    for i in range(5):  # five saves 0.2 s apart, each seen by a poll
+@pytest.fixture()
+def watcher(tmp_path: Path) -> Iterator[Watcher]:
+    found = Watcher(copy_project(tmp_path / "project"))
+    yield found
+    found.stop()
+
+
+def changes_until(watcher: Watcher, *paths: Path) -> list[set[str]]:
+    """The batches of changes the watcher reports until it has named every one of `paths`."""
+    batches: list[set[str]] = []
+    while not {str(p) for p in paths} <= set().union(*batches):
+        batch = watcher.next_changes(timeout=30)
+        assert batch, f"no change reported; seen so far: {batches}"
+        batches.append(batch)
+    return batches
+
+
+def test_several_quick_saves_give_one_rebuild(watcher: Watcher) -> None:
+    page = watcher.root / "content/de/ursachen.md"
+    for i in range(5):  # five saves in a row, as an editor's save-all or a formatter's writes
         page.write_text(page.read_text("utf-8") + f"\nAbsatz {i}.\n", "utf-8")
-        assert not watcher.changed(), "still changing: no rebuild yet"
-        now[0] += 0.2
-        assert not watcher.changed()
-    now[0] += 0.1
-    assert watcher.changed(), "one rebuild once the saving has paused"
-    now[0] += 10
-    assert not watcher.changed()
-    (root / "templates/partials/footer.html").write_text("<footer></footer>\n", "utf-8")
-    (root / "site.yaml").write_text((root / "site.yaml").read_text("utf-8") + "\n", "utf-8")
-    assert not watcher.changed()
-    now[0] += 0.3
-    assert watcher.changed()
+    assert changes_until(watcher, page) == [{str(page)}], "one batch: one rebuild"
+    assert watcher.next_changes(timeout=0.5) == set(), "nothing more"
 
 
-def test_a_file_moved_in_with_an_old_time_is_a_change(tmp_path: Path) -> None:
+def test_every_source_is_watched_and_nothing_else(watcher: Watcher) -> None:
+    root = watcher.root
+    footer, config, css = root / "templates/partials/footer.html", root / "site.yaml", root / "assets/css/site.css"
+    deep = root / "content/de/neu/tiefer/seite.md"  # in folders made after watching began
+    deep.parent.mkdir(parents=True)
+    deep.write_text("---\ntitle: x\n---\n", "utf-8")
+    footer.write_text("<footer></footer>\n", "utf-8")
+    config.write_text(config.read_text("utf-8") + "\n", "utf-8")
+    css.write_text(css.read_text("utf-8") + "\n", "utf-8")
+    # Neither the preview's own output, the published site, the cache nor editors' swap files.
+    for other in (root / PREVIEW_DIR / "index.html", root / "site/index.html", root / "notes.txt",
+                  root / "content/de/.ursachen.md.swp", root / "content/de/ursachen.md~"):
+        other.parent.mkdir(parents=True, exist_ok=True)
+        other.write_text("x", "utf-8")
+    # A folder made with files at once is reported as the folder (the build reads all of it).
+    seen = set().union(*changes_until(watcher, root / "content/de/neu", footer, config, css))
+    deep.write_text("---\ntitle: y\n---\n", "utf-8")  # and what is saved in it later, as itself
+    seen |= set().union(*changes_until(watcher, deep))
+    assert not {p for p in seen if not p.startswith(tuple(str(root / name) for name in serve.WATCHED))}
+    assert not {p for p in seen if p.endswith(("~", ".swp"))}
+
+
+def test_a_save_by_renaming_a_new_file_over_the_old_is_seen_every_time(watcher: Watcher) -> None:
+    """vim and many IDEs save that way; a watch on the file itself would lose the file."""
+    for name in ("site.yaml", "content/de/ursachen.md"):
+        target = watcher.root / name
+        for i in range(2):
+            temporary = target.with_name(target.name + ".tmp")
+            temporary.write_text(target.read_text("utf-8") + f"\n# {i}\n", "utf-8")
+            os.replace(temporary, target)
+            changes_until(watcher, target)
+
+
+def test_a_file_moved_in_with_an_old_time_is_a_change(watcher: Watcher, tmp_path: Path) -> None:
     """mv, cp -p and unzip keep a file's old modification time: it is new all the same."""
-    root = copy_project(tmp_path / "project")
-    now = [0.0]
-    watcher = Watcher(root, settle=0.25, clock=lambda: now[0])
-    moved = root / "assets/img/moved-in.svg"
-    moved.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>\n", "utf-8")
-    os.utime(moved, (1_000_000_000, 1_000_000_000))  # 2001
-    assert not watcher.changed()
-    now[0] += 0.3
-    assert watcher.changed()
+    outside = tmp_path / "moved-in.svg"
+    outside.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>\n", "utf-8")
+    os.utime(outside, (1_000_000_000, 1_000_000_000))  # 2001
+    moved = watcher.root / "assets/img/moved-in.svg"
+    os.rename(outside, moved)
+    changes_until(watcher, moved)
 
 
-def test_the_preview_output_is_not_watched(tmp_path: Path) -> None:
-    root = copy_project(tmp_path / "project")
-    watcher = Watcher(root)
-    preview = Preview(root, "127.0.0.1", 0)
+def test_a_source_folder_made_anew_is_watched_again(watcher: Watcher) -> None:
+    """`rm -r templates && git checkout templates` (or unpacking a copy) replaces the folder."""
+    templates = watcher.root / "templates"
+    shutil.move(templates, watcher.root / "templates.old")
+    shutil.copytree(watcher.root / "templates.old", templates)
+    changes_until(watcher, templates)
+    while watcher.next_changes(timeout=1):  # the copy's own events
+        pass
+    footer = templates / "partials/footer.html"
+    footer.write_text("<footer>neu</footer>\n", "utf-8")
+    changes_until(watcher, footer)
+
+
+def test_the_preview_output_is_not_watched(watcher: Watcher) -> None:
+    preview = Preview(watcher.root, "127.0.0.1", 0)
     preview.rebuild()
     preview.stop()
-    assert (root / PREVIEW_DIR / "index.html").is_file() and not watcher.changed() and not watcher.changed()
+    assert (watcher.root / PREVIEW_DIR / "index.html").is_file()
+    assert watcher.next_changes(timeout=1) == set()
+
+
+def test_stopping_ends_the_watch(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    watcher = Watcher(copy_project(tmp_path / "project"))
+    assert {t.name for t in set(threading.enumerate()) - before} == {"preview-watch-folders", "preview-watch-top"}
+    watcher.stop()
+    assert watcher.next_changes(timeout=30) is None
+    assert set(threading.enumerate()) - before == set()
 
 
 def test_the_script_is_injected_whatever_the_casing_and_size() -> None:
@@ -489,7 +545,7 @@ def test_the_serve_command_serves_until_ctrl_c(tmp_path: Path, stop: signal.Sign
     try:
         lines = [command.stdout.readline(), command.stdout.readline()]
         url = re.search(r"http://127\.0\.0\.1:\d+/", lines[1])
-        assert lines[0].startswith("built ") and url, lines
+        assert re.match(r"\d\d:\d\d:\d\d  built \d+ pages in ", lines[0]) and url, lines
         with urlopen(url.group(0) + "de/", timeout=60) as response:
             assert response.status == 200
     finally:
@@ -504,3 +560,31 @@ def test_serve_refuses_a_reachable_address_unless_asked(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--allow-remote" in result.stderr
     assert not (tmp_path / PREVIEW_DIR).exists()
 
+
+
+def test_the_error_page_shows_the_lines_around_each_error(preview: Preview) -> None:
+    version = version_of(get(preview, "/de/")[1])
+    edit(preview, "de/ursachen.md", "\ntitle: ", "\nnav:1\ntitle: ")
+    wait_for_build(preview, version)
+    source = (preview.root / "content/de/ursachen.md").read_text("utf-8").splitlines()
+    line = source.index("nav:1") + 1
+
+    soup = BeautifulSoup(get(preview, "/de/ursachen/")[1], "lxml")
+    item = soup.select_one("ol li")
+    assert item.code.get_text() == f"content/de/ursachen.md:{line}: front matter is not valid YAML: 'nav:1' needs a space after the colon: write 'nav: 1'"
+    rows = [row.get_text() for row in item.select("pre > *")]
+    numbers = [int(re.match(r"^[> ] +(\d+) \| ", row).group(1)) for row in rows]
+    assert numbers == list(range(max(1, line - 3), line + 4)), "three lines either side"
+    for number, row in zip(numbers, rows):
+        assert row.endswith(f"| {source[number - 1]}"), "each line as the file has it"
+    assert [row.get_text() for row in item.select("pre > mark")] == [f"> {line} | nav:1"], "the error's line, marked"
+
+
+def test_an_error_outside_any_file_has_no_excerpt(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(options: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(serve, "build", crash)
+    preview.rebuild()
+    item = BeautifulSoup(get(preview, "/en/")[1], "lxml").select_one("ol li")
+    assert "RuntimeError('boom')" in item.get_text() and item.pre is None

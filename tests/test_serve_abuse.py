@@ -27,7 +27,7 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int
     root = make_small_site(tmp_path_factory.mktemp("serve-abuse") / "project")
     (root / "secret.txt").write_text(SECRET)
     (root / "content/secret.txt").write_text(SECRET)
-    server = Preview(root, "127.0.0.1", 0, interval=3600)  # no rebuilds: the sources do not change
+    server = Preview(root, "127.0.0.1", 0)  # no rebuilds: the sources do not change
     server.start()
     out = root / PREVIEW_DIR
     os.symlink(root / "secret.txt", out / "de/leak.txt")  # a link planted inside the output

@@ -67,6 +67,9 @@ def test_a_broken_save_shows_the_errors_and_the_fix_brings_the_page_back(preview
     edit(preview, "en/causes.md", "description: ", "description:: ")
     expect(page.locator("h1")).to_have_text("The preview could not be built", timeout=PATIENCE_MS)
     expect(page.locator("li").first).to_contain_text("content/en/causes.md:")
+    # The line the error is on, marked among its neighbours, visible without scrolling sideways.
+    expect(page.locator("li mark").filter(has_text="description:: ")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     edit(preview, "en/causes.md", "description:: ", "description: ")
     expect(page.locator("h1")).to_have_text(title, timeout=PATIENCE_MS)

@@ -1,0 +1,124 @@
+"""What the terminal shows: a line per build that says when, what changed and what was done,
+in colour on a terminal and plain text otherwise, and a progress bar on a long build.
+
+rich decides what the output can take: colours and the bar only on a terminal, none when
+NO_COLOR is set, plain text into a pipe or a file (a CI log, a test). Messages are printed
+as text, never as rich markup: a '[Name]' placeholder in an error must reach the editor.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from . import parallel
+
+PROGRESS_AFTER = 2.0  # seconds: a build this long shows a progress bar, a shorter one nothing
+NAMED_CHANGES = 3  # up to this many changed files are named, more are counted
+
+
+def console(stderr: bool = False) -> Console:
+    """A console on stdout or stderr that prints text as it is, on one line however long."""
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+
+def print_errors(out: Console, errors: Iterable[object]) -> None:
+    """Each error as `file:line: message`, the place in bold red on a terminal."""
+    for error in errors:
+        place, sep, message = str(error).partition(": ")
+        out.print(Text.assemble((place + sep, "bold red"), message))
+
+
+def print_warnings(out: Console, warnings: Iterable[object]) -> None:
+    for warning in warnings:
+        out.print(Text.assemble(("warning: ", "yellow"), str(warning)))
+
+
+def changed_files(root: Path, paths: Iterable[str]) -> str:
+    """'content/de/ursachen.md', 'a.md and b.md', or '5 files', relative to the project."""
+    names = sorted({_relative(root, p) for p in paths})
+    if len(names) > NAMED_CHANGES:
+        return f"{len(names)} files"
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _relative(root: Path, path: str) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def rebuild_line(changed: str | None, pages: int, rendered: int, seconds: float, errors: int = 0) -> Text:
+    """One line per preview build: the time, what changed, what was rebuilt, how long it took."""
+    line = Text(dt.datetime.now().strftime("%H:%M:%S") + "  ", style="dim")
+    if changed:
+        line.append(changed, style="cyan")
+        line.append(" changed: ")
+    if errors:
+        line.append(f"{errors} error(s)", style="bold red")
+        line.append("; the preview shows them and keeps the last good site")
+        return line
+    what = f"rebuilt {rendered} of {pages} pages" if changed else f"built {pages} pages"
+    line.append(what, style="green")
+    if changed and rendered < pages:
+        line.append(f" ({pages - rendered} unchanged)", style="dim")
+    line.append(f" in {seconds:.2f} s")
+    return line
+
+
+@contextlib.contextmanager
+def progress(out: Console) -> Iterator[None]:
+    """A progress bar for the builds inside the block, shown once one has run PROGRESS_AFTER
+    seconds and removed when it ends; nothing at all when `out` is not a terminal."""
+    if not out.is_terminal:
+        yield
+        return
+    bar = _Bar(out)
+    try:
+        with parallel.reporting(bar.report):
+            yield
+    finally:
+        bar.close()
+
+
+class _Bar:
+    """rich's Progress, started by a timer: a quick build never flashes a bar."""
+
+    def __init__(self, out: Console):
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=out, transient=True)
+        self.task: int | None = None
+        self.label = ""
+        self.lock = threading.Lock()
+        self.shown = self.closed = False
+        self.timer = threading.Timer(PROGRESS_AFTER, self.show)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def report(self, label: str, done: int, total: int) -> None:
+        if label != self.label or self.task is None:
+            if self.task is not None:
+                self.progress.remove_task(self.task)
+            self.label = label
+            self.task = self.progress.add_task(label, total=total)
+        self.progress.update(self.task, completed=done)
+
+    def show(self) -> None:
+        with self.lock:
+            if not self.closed:
+                self.progress.start()
+                self.shown = True
+
+    def close(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.closed = True
+            if self.shown:
+                self.progress.stop()
