@@ -24,15 +24,15 @@ sys.path.insert(0, str(BENCH))
 
 from run import PYTHON, REPO, _clean, measure, prepare  # noqa: E402
 
-# build.py, telling how many pages were rendered anew.
+# build.py, telling how many pages were rendered anew: last, after the build's warnings.
 _COUNTED = f"""
-import sys
+import atexit, sys
 sys.path.insert(0, {str(REPO)!r})
 from guidesite import cli
 real = cli.build
 def build(options):
     result = real(options)
-    print(f"rendered: {{result.rendered}}", file=sys.stderr)
+    atexit.register(lambda: print(f"rendered: {{result.rendered}}", file=sys.stderr))
     return result
 cli.build = build
 sys.exit(cli.main(sys.argv[1:]))
