@@ -20,6 +20,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import signal
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -222,6 +223,10 @@ def _run_in_thread(coroutine) -> None:
     failure: list[BaseException] = []
 
     def run() -> None:
+        # The preview builds on a thread that blocks SIGINT and SIGTERM (guidesite/serve.py),
+        # and a thread's mask is inherited by the processes it starts: the indexer would never
+        # see the SIGTERM that ends it, and the build would wait for it for ever.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             asyncio.run(coroutine)
         except BaseException as exc:  # handed to the calling thread
