@@ -77,7 +77,6 @@ def build(options: BuildOptions) -> BuildResult:
         if options.preview:
             files = with_preview(site, files, lambda content: content if isinstance(content, bytes) else cache.read_object(content),
                                  warnings, options.today)
-        warnings += assets.warnings
         if options.write:
             try:
                 _write(options.out_dir, files, assets, cache)
