@@ -163,6 +163,11 @@ def _run(args: argparse.Namespace, command: str, root: Path) -> int:
     summary = ", ".join(f"{n} {code}" for code, n in result.pages.items())
     verb = "checked" if command == "check" else "built"
     print(f"{verb} {sum(result.pages.values())} pages ({summary}) in {result.seconds:.2f} s")
+    if result.drafts_left_out:
+        # A draft's outdated translation or placeholder would otherwise pass unseen.
+        check = "check --strict --drafts" if command == "check" else "check --drafts"
+        print(f"{result.drafts_left_out} draft(s) left out, not checked: python build.py {check} checks them too",
+              file=sys.stderr)
     if command == "check" and args.strict and result.warnings:
         print(f"{len(result.warnings)} warning(s) fail --strict.", file=sys.stderr)
         return 1

@@ -41,6 +41,7 @@ class BuildResult:
     warnings: list[ContentError]  # what fails `check --strict`: see guidesite/readiness.py
     seconds: float
     rendered: int = 0  # pages rendered anew; the others came from the build cache
+    drafts_left_out: int = 0  # pages marked draft, not in this build (no --drafts)
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -54,7 +55,8 @@ def build(options: BuildOptions) -> BuildResult:
         errors.raise_if_any()
     cache = BuildCache(root, enabled=options.cache)
     with cache.opened():
-        pages = load_pages(config, include_drafts=options.drafts, read=cache.read_pages)
+        every = load_pages(config, include_drafts=True, read=cache.read_pages)
+        pages = [page for page in every if options.drafts or not page.meta.draft]
         site = assemble(config, pages)
         catalogs = files_digest([root / "templates", root / "translations"], root)
         translations = translations_from(cache.memo("catalogs", catalogs, lambda: compile_catalogs(root, config.codes)))
@@ -85,7 +87,8 @@ def build(options: BuildOptions) -> BuildResult:
                 errors.raise_if_any()
         cache.forget_unused({e.page.rel for e in site.entries})
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
-    return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started, len(rendered.fresh))
+    return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started, len(rendered.fresh),
+                       len(every) - len(pages))
 
 
 def _write(out_dir: Path, files: dict[str, bytes | str], assets: AssetMap, cache: BuildCache) -> None:

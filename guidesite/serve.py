@@ -64,7 +64,7 @@ from tornado.web import Application, HTTPError, RequestHandler
 from tornado.websocket import WebSocketHandler
 
 from .config import load_config
-from .console import changed_files, console, print_errors, progress, rebuild_line
+from .console import changed_files, console, print_errors, print_warnings, progress, rebuild_line
 from .errors import BuildError, ContentError
 from .i18n import catalog_path
 from .output import PREVIEW_DIR
@@ -368,6 +368,7 @@ class Preview:
             result = build(BuildOptions(root=self.root, out_dir=self.out_dir, drafts=True, preview=True))
             errors: tuple[Excerpt, ...] = ()
             self.out.print(rebuild_line(what, sum(result.pages.values()), result.rendered, result.seconds))
+            self._report_warnings(result.warnings, changed)
         except BuildError as exc:
             errors = tuple(excerpt(self.root, error) for error in exc.errors)
         except Exception as exc:  # a bug in the generator must not end the preview; shown like an error
@@ -383,6 +384,19 @@ class Preview:
             base_path, codes, default = self.state.base_path, self.state.codes, self.state.default_language
         catalogs = {code: _lenient_catalog(self.root, code) for code in codes} if errors else {}
         self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs))
+
+    def _report_warnings(self, warnings: list[ContentError], changed: set[str] | None) -> None:
+        """In full on the first build and for the files just saved; the rest as a count and the
+        address of the dashboard that lists them, so a save does not scroll pages of them past."""
+        if not warnings:
+            return
+        saved = {Path(p).resolve().relative_to(self.root.resolve()).as_posix() for p in changed
+                 if Path(p).resolve().is_relative_to(self.root.resolve())} if changed else None
+        shown = [w for w in warnings if saved is None or w.path in saved]
+        print_warnings(self.errors_out, shown)
+        others = len(warnings) - len(shown)
+        self.errors_out.print(f"{len(warnings)} warning(s){f' ({others} on files not just saved)' if others and shown else ''}: "
+                              f"every page's state is at {self.local_url}_preview/")
 
     def _publish(self, state: State) -> None:
         """Make `state` the current one and reload every tab, on the server's thread; return once done."""

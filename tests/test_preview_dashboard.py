@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import Browser, Page, expect
 
 from conftest import copy_project
+from robustness import run_build
 from guidesite.config import load_config
 from guidesite.content import load_pages, read_page
 from guidesite.errors import ErrorList
@@ -101,3 +102,35 @@ def test_in_chromium_the_preview_shows_the_banner_and_the_dashboard(served: Prev
     expect(page.locator("h1")).to_have_text("Every page, what needs work first")
     expect(page.locator("tbody tr", has_text="posture")).to_contain_text("outdated translation")
     context.close()
+
+
+def test_the_preview_terminal_shows_the_saved_files_warnings_and_where_the_rest_are(tmp_path: Path, capsys) -> None:
+    root = copy_project(tmp_path / "project")
+    server = Preview(root, "127.0.0.1", 0)
+    server.start()
+    dashboard = f"{server.local_url}_preview/"
+    try:
+        first = capsys.readouterr().err
+        assert "warning: content/de/ursachen.md:1: no clinician has reviewed this article yet" in first
+        assert "_preview/" in first.splitlines()[-1]
+        outdated_translation(root)
+        server.rebuild({str(root / "content/en/prevention/posture.md")})
+        saved = capsys.readouterr().err
+    finally:
+        server.stop()
+    shown = [line for line in saved.splitlines() if line.startswith("warning: ")]
+    assert shown and all(line.startswith("warning: content/en/prevention/posture.md:") for line in shown)
+    assert any("which has changed since" in line for line in shown)
+    assert "on files not just saved" in saved and dashboard in saved
+
+
+def test_check_says_how_many_drafts_it_left_out(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    (root / "content/de/entwurf.md").write_text(
+        "---\ntitle: Entwurf\ndescription: \"[Platzhalter]\"\nkey: draft-page\nslug: entwurf\ndraft: true\n---\nText.\n", "utf-8")
+    plain = run_build(root, "check", "--strict")
+    assert "1 draft(s) left out, not checked: python build.py check --strict --drafts checks them too" in plain.stderr
+    assert "content/de/entwurf.md" not in plain.stderr.replace("draft(s)", "")
+    with_drafts = run_build(root, "check", "--strict", "--drafts")
+    assert "content/de/entwurf.md:3: description: the placeholder '[Platzhalter]'" in with_drafts.stderr
+    assert "left out" not in with_drafts.stderr
