@@ -132,7 +132,8 @@ def preview_hint(root: Path, shown: str) -> str:
     """Where a page that new created appears in the preview (it is a draft: only there)."""
     config = load_config(root)
     lang, path = shown.removeprefix(f"{CONTENT_DIR}/").removesuffix(".md").split("/", 1)
-    return (f"see it in the preview at http://127.0.0.1:{DEFAULT_PORT}{config.base_path}{lang}/{path}/"
+    address = f"{lang}/" if path == "index" else f"{lang}/{path}/"  # a language's home page is its folder
+    return (f"see it in the preview at http://127.0.0.1:{DEFAULT_PORT}{config.base_path}{address}"
             " (start the preview with: python build.py serve)")
 
 

@@ -127,3 +127,15 @@ def test_translated_refuses_a_page_that_is_no_translation(project: Path) -> None
     with pytest.raises(BuildError) as caught:
         mark_translated(project, "de/ursachen.md")
     assert str(caught.value.errors[0]).startswith("content/de/ursachen.md:1: this page has no translation_of")
+
+
+def test_a_language_starts_with_its_home_page_made_from_the_default_languages(project: Path) -> None:
+    (project / "content/en/index.md").unlink()
+    result = run(project, "new", "en", "index", "--translation-of", "de/index.md")
+    assert result.returncode == 0, result.stderr
+    assert "created content/en/index.md" in result.stdout and "http://127.0.0.1:8000/en/ " in result.stdout
+    meta = page(project, "en/index.md").meta
+    assert (meta.key, meta.slug, meta.layout) == ("home", "", "home") and meta.draft
+    (project / "content/en/index.md").unlink()
+    refused = run(project, "new", "en", "start", "--translation-of", "de/index.md")
+    assert refused.returncode == 1 and "a language's home page is content/<language>/index.md" in refused.stderr
