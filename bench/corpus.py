@@ -201,7 +201,8 @@ class Writer:
 def _front_matter(fields: dict[str, object]) -> str:
     lines = ["---"]
     for key, value in fields.items():
-        if isinstance(value, str) and not re.fullmatch(r"[a-z0-9/-]+", value):
+        # Quoted unless plainly a word or path: a digest of digits alone would be read as a number.
+        if isinstance(value, str) and (not re.fullmatch(r"[a-z0-9/-]+", value) or value.isdigit()):
             value = '"' + value.replace('"', '\\"') + '"'
         lines.append(f"{key}: {value}")
     return "\n".join(lines + ["---", ""])
