@@ -71,7 +71,7 @@ class NumberReader:
                 yield name
                 text = pattern.sub(" ", text)
         if "." in text:
-            for dotted in set(_DOTTED.findall(text)):
+            for dotted in dict.fromkeys(_DOTTED.findall(text)):  # in reading order: warnings come out the same every time
                 if not self._number_with_dots(dotted):  # "WCAG 2.2", "3.1.2": a version, read alike in every language
                     yield dotted
                     text = text.replace(dotted, " ")
