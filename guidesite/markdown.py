@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .config import CareNumbers, phone_digits
+from .care_cards import check_care_card, mark_care_headings
+from .config import CareNumbers
 from .i18n import language_name, text_direction
 from .placeholders import PLACEHOLDER
 from .slugs import slugify
@@ -25,12 +26,10 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 CALLOUTS = ("note", "warning")
-CARE_LEVELS = ("emergency", "urgent", "doctor")
 _PINNED_ID = re.compile(r"\s*\{#([a-z0-9][a-z0-9_-]*)\}\s*$")
 _BRACES_AT_END = re.compile(r"\s*\{#[^{}]*\}\s*$")  # meant as a pinned id, valid or not
 _LOST_FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]")  # left as text by the plugin: no definition
 _CITATION = re.compile(r"\[(@[A-Za-z0-9][\w-]*(?:\s*;\s*@[A-Za-z0-9][\w-]*)*)\]")
-MAX_CARE_BULLETS = 6
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,7 @@ class Markdown:
                 name = token.info.strip().split(" ", 1)[0] or "(none)"
                 problems.append(Problem(_line_of(token), f"unknown block '::: {name}' (use note, warning, care or publisher)"))
             elif token.type == "container_care_open":
-                problems.extend(self._check_care_card(tokens, i))
+                problems.extend(Problem(line, message) for line, message in check_care_card(tokens, i, self.numbers))
             elif token.type == "inline":
                 line = _line_of(token)
                 for child in token.children or []:
@@ -234,25 +233,6 @@ class Markdown:
                     if child.nesting >= 0 and "lang" in child.attrs and not _LANG_TAG.fullmatch(str(child.attrs["lang"])):
                         problems.append(Problem(line, f"lang={child.attrs['lang']!r} is not a language code such as de or en-GB"))
         return ParsedMarkdown(tokens, env, headings, problems)
-
-    def _check_care_card(self, tokens: list[Token], start: int) -> list[Problem]:
-        opening = tokens[start]
-        words = opening.info.split()
-        problems = []
-        if len(words) != 2 or words[1] not in CARE_LEVELS:
-            return [Problem(_line_of(opening), f"a care card needs a level: '::: care {'|'.join(CARE_LEVELS)}'")]
-        inside = care_card_tokens(tokens, start)
-        heading = next((token for token in inside if token.type == "heading_open"), None)
-        bullets = care_bullets(inside)
-        if self.numbers:
-            problems += _check_care_numbers(words[1], inside, self.numbers, _line_of(opening))
-        if heading is None:
-            problems.append(Problem(_line_of(opening), "a care card starts with a heading such as '### Call 999 if:'"))
-        if bullets > MAX_CARE_BULLETS:
-            problems.append(Problem(_line_of(opening), f"a care card has at most {MAX_CARE_BULLETS} bullets, this one has {bullets}"))
-        if bullets == 0:
-            problems.append(Problem(_line_of(opening), "a care card lists its warning signs as bullets"))
-        return problems
 
     def render(self, parsed: ParsedMarkdown, ctx: RenderContext) -> RenderedMarkdown:
         """Resolve links, images and citations, then render; problems carry body lines."""
@@ -420,54 +400,7 @@ class Markdown:
         rules("citation", citation)
         rules("link_open", link_open)
         rules("link_close", link_close)
-        md.core.ruler.push("mark_care_headings", _mark_care_headings)
-
-
-def care_card_tokens(tokens: list[Token], start: int) -> list[Token]:
-    """The tokens inside the care card that opens at tokens[start]."""
-    depth = 0
-    for end in range(start + 1, len(tokens)):
-        if tokens[end].type == "container_care_open":
-            depth += 1
-        elif tokens[end].type == "container_care_close":
-            if depth == 0:
-                return tokens[start + 1:end]
-            depth -= 1
-    return tokens[start + 1:]
-
-
-def care_bullets(inside: list[Token]) -> int:
-    """A care card's warning signs: the items of its first list."""
-    list_level, bullets = None, 0
-    for token in inside:
-        if token.type == "bullet_list_open" and list_level is None:
-            list_level = token.level
-        elif token.type == "list_item_open" and list_level is not None and token.level == list_level + 1:
-            bullets += 1
-    return bullets
-
-
-_PHONE_DIGITS = re.compile(r"\d(?:[ \u00a0\u202f]?\d)*")
-
-
-def _check_care_numbers(level: str, inside: list[Token], numbers: CareNumbers, line: int) -> list[Problem]:
-    """An emergency card names the edition's emergency number, an urgent card its number for
-    urgent advice, and no card names another edition's: a reader in Germany who dials 999
-    reaches nobody."""
-    named: set[str] = set()
-    for token in inside:
-        for child in token.children or []:
-            content = child.content if child.type in ("text", "code_inline") else str(child.attrGet("href") or "")
-            named.update("".join(ch for ch in m.group() if ch.isdigit()) for m in _PHONE_DIGITS.finditer(content))
-    problems = []
-    if level == "emergency" and phone_digits(numbers.emergency) not in named:
-        problems.append(Problem(line, f"an emergency card names this edition's emergency number, {numbers.emergency} (site.yaml)"))
-    if level == "urgent" and phone_digits(numbers.urgent) not in named:
-        problems.append(Problem(line, f"an urgent care card names this edition's number for urgent advice, {numbers.urgent} (site.yaml)"))
-    problems += [Problem(line, f"this care card names {number}, which is another edition's number: readers of this edition call "
-                               f"{numbers.emergency} in an emergency and {numbers.urgent} for urgent advice (site.yaml)")
-                 for number in numbers.foreign if phone_digits(number) in named]
-    return problems
+        md.core.ruler.push("mark_care_headings", mark_care_headings)
 
 
 def _mark_direction(state: Any, direction: str) -> None:
@@ -478,17 +411,3 @@ def _mark_direction(state: Any, direction: str) -> None:
             tag = child.attrs.get("lang") if child.nesting >= 0 else None
             if isinstance(tag, str) and _LANG_TAG.fullmatch(tag) and (other := text_direction(tag)) not in (direction, "auto"):
                 child.attrSet("dir", other)
-
-
-def _mark_care_headings(state: Any) -> None:
-    """Tag the first heading inside each care card with the card's level."""
-    level = None
-    for token in state.tokens:
-        if token.type == "container_care_open":
-            words = token.info.split()
-            level = words[1] if len(words) == 2 and words[1] in CARE_LEVELS else None
-        elif token.type == "container_care_close":
-            level = None
-        elif token.type == "heading_open" and level:
-            token.meta["care_level"] = level
-            level = None

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from .config import Language
-from .markdown import care_bullets, care_card_tokens
+from .care_cards import care_bullets, care_card_tokens
 from .placeholders import find_placeholder
 
 if TYPE_CHECKING:
