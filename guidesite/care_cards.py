@@ -1,5 +1,5 @@
 """Care cards (`::: care emergency|urgent|doctor`): the rules a card must keep, and how its
-parts are found among markdown-it's tokens. The Markdown step (guidesite/markdown.py)
+parts are found among markdown-it's tokens. The Markdown step (guidesite/markdown/containers.py)
 registers the container and renders it; the translation check counts cards and their
 warning signs with the same helpers (guidesite/outline.py)."""
 from __future__ import annotations
