@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .config import SiteConfig
 from .content import CONTENT_DIR, Page
@@ -172,40 +173,26 @@ def _parent_loop(site: Site, entry: Entry) -> list[str] | None:
     return None
 
 
-def xml_escape(text: str) -> str:
-    """&, < and > as entities (xml.sax.saxutils.escape, without importing urllib.request with it)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def sitemap_xml(site: Site, generated: tuple[dict[str, str], ...] = ()) -> str:
-    """sitemap.xml with every page and its language alternates (xhtml:link); `generated`: pages
-    no source makes (the A–Z lists), each as language -> absolute URL."""
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
-    ]
+def sitemap_urls(site: Site, generated: tuple[dict[str, str], ...] = ()) -> list[dict[str, Any]]:
+    """What sitemap.xml (templates/sitemap.xml) lists: every page with its date and its language
+    alternates (x-default among them where there are several); `generated`: pages no source
+    makes (the A–Z lists), each as language -> absolute URL."""
+    urls = []
     for entry in sorted(site.entries, key=lambda e: e.path):
-        lines.append(f"  <url>\n    <loc>{xml_escape(site.url(entry))}</loc>")
         reviewed = entry.page.meta.last_reviewed or entry.page.meta.published
-        if reviewed:
-            lines.append(f"    <lastmod>{reviewed.isoformat()}</lastmod>")
-        translations = site.translations(entry)
-        for other in translations:
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="{other.lang}" href="{xml_escape(site.url(other))}"/>')
-        if len(translations) > 1:
-            default = site.by_key.get((site.config.default_language, entry.key), entry)
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(site.url(default))}"/>')
-        lines.append("  </url>")
-    for urls in generated:
-        for url in urls.values():
-            lines.append(f"  <url>\n    <loc>{xml_escape(url)}</loc>")
-            lines += [f'    <xhtml:link rel="alternate" hreflang="{code}" href="{xml_escape(other)}"/>' for code, other in urls.items()]
-            if len(urls) > 1:
-                default = urls.get(site.config.default_language, url)
-                lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(default)}"/>')
-            lines.append("  </url>")
-    lines.append("</urlset>")
-    return "\n".join(lines) + "\n"
+        alternates = {other.lang: site.url(other) for other in site.translations(entry)}
+        default = site.by_key.get((site.config.default_language, entry.key), entry)
+        urls.append(_sitemap_url(site.url(entry), alternates, site.url(default), reviewed.isoformat() if reviewed else None))
+    for group in generated:
+        urls += [_sitemap_url(url, group, group.get(site.config.default_language, url)) for url in group.values()]
+    return urls
+
+
+def _sitemap_url(loc: str, alternates: dict[str, str], default: str, lastmod: str | None = None) -> dict[str, Any]:
+    links = [{"lang": code, "url": url} for code, url in alternates.items()]
+    if len(alternates) > 1:
+        links.append({"lang": "x-default", "url": default})
+    return {"loc": loc, "lastmod": lastmod, "alternates": links}
 
 
 def robots_txt(site: Site) -> str:

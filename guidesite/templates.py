@@ -22,7 +22,7 @@ from .i18n import LocaleFormat, text_direction
 from .manifest import manifest_path, web_manifests
 from .placeholders import is_placeholder
 from .search import SEARCH_DIR
-from .site import Entry, Site, robots_txt, sitemap_xml
+from .site import Entry, Site, robots_txt, sitemap_urls
 
 TEMPLATES_DIR = "templates"
 TOC_MIN_HEADINGS = 3
@@ -293,7 +293,8 @@ class Templates:
             root_404 = dict(_special_context(site, default, default_env.globals["fmt"]), languages=languages, **others)
             files["404.html"] = default_env.get_template("404.html").render(root_404).encode("utf-8")
             a_z = {code: a_z_url(site, code) for code in site.config.codes}
-            files["sitemap.xml"] = sitemap_xml(site, (a_z,)).encode("utf-8")
+            sitemap = default_env.get_template("sitemap.xml").render(urls=sitemap_urls(site, (a_z,)))
+            files["sitemap.xml"] = sitemap.encode("utf-8")
             files["robots.txt"] = robots_txt(site).encode("utf-8")
             files.update(web_manifests(site, self.assets, self.translations))  # may miss an icon: MissingAsset
         return files
@@ -354,7 +355,7 @@ def _template_location(exc: BaseException) -> tuple[int, str]:
     found = (1, "?")
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if f"/{TEMPLATES_DIR}/" in filename and filename.endswith(".html"):
+        if f"/{TEMPLATES_DIR}/" in filename and filename.endswith((".html", ".xml")):
             found = (tb.tb_lineno, filename.rsplit(f"/{TEMPLATES_DIR}/", 1)[1])
         tb = tb.tb_next
     return found

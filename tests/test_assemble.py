@@ -7,7 +7,7 @@ from conftest import REPO
 from guidesite.config import load_config
 from guidesite.content import FrontMatter, Page
 from guidesite.errors import BuildError
-from guidesite.site import assemble, sitemap_xml
+from guidesite.site import assemble, sitemap_urls
 
 CONFIG = load_config(REPO)
 
@@ -40,7 +40,8 @@ def test_urls_translations_breadcrumbs_and_siblings() -> None:
     assert [e.lang for e in site.translations(site.by_rel["de/vorbeugen.md"])] == ["de", "en"]
     assert [e.key for e in site.menu("de")] == ["prevention"]
     assert "content/de/vorbeugen/a.md:4: no translation in en (no page there has key 'a')" in [str(w) for w in site.warnings]
-    assert 'hreflang="en" href="https://' in sitemap_xml(site)
+    listed = {url["loc"]: url for url in sitemap_urls(site)}
+    assert {"lang": "en", "url": CONFIG.base_url + "en/prevention/"} in listed[site.url(site.by_rel["de/vorbeugen.md"])]["alternates"]
 
 
 def test_same_url_and_same_key_are_errors() -> None:

@@ -66,6 +66,17 @@ def test_a_mistake_is_named_with_its_file_and_line(tmp_path: Path, case: str) ->
     assert manifest(root / "site") == before
 
 
+def test_a_mistake_in_the_sitemap_template_is_named_with_its_line(tmp_path: Path) -> None:
+    """sitemap.xml is a template like the pages: a mistake in it is named as in theirs."""
+    root = make_small_site(tmp_path / "project")
+    sitemap = root / "templates/sitemap.xml"
+    _replace(sitemap, "{{ url.loc }}", "{{ url.loc / 2 }}")
+    line = next(n for n, text in enumerate(sitemap.read_text("utf-8").split("\n"), start=1) if "/ 2" in text)
+    done = run_build(root)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"templates/sitemap.xml:{line}: template error: TypeError" in done.stderr, done.stderr
+
+
 def test_a_stylesheet_that_is_not_utf_8_is_named_with_its_line(tmp_path: Path) -> None:
     root = make_small_site(tmp_path / "project")
     css = root / "assets/css/site.css"
@@ -93,7 +104,7 @@ def test_a_bug_outside_the_templates_is_not_blamed_on_them(tmp_path: Path, monke
     def broken(site: object, *generated: object) -> str:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(templates, "sitemap_xml", broken)
+    monkeypatch.setattr(templates, "sitemap_urls", broken)
     root = make_small_site(tmp_path / "project")
     with pytest.raises(KeyError):
         build(BuildOptions(root=root, out_dir=root / "site", cache=False))
