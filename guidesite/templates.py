@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +58,8 @@ def make_environment(root: Path, lang: str, translations: Translations, assets: 
         keep_trailing_newline=True,
     )
     env.policies["ext.i18n.trimmed"] = True  # must match babel.cfg
+    # `tojson` (the JSON-LD): keys in a stable order, and text as the page has it (UTF-8), not as \u escapes.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     _remember_messages(env, lang)
     fmt = LocaleFormat(site.config.language(lang).locale)
@@ -197,8 +198,9 @@ def _site_context(site: Site, lang: str) -> dict[str, Any]:
     }
 
 
-def _json_ld(site: Site, entry: Entry, body: Body) -> str:
-    """schema.org MedicalWebPage; serialised here so templates never build JSON themselves."""
+def _json_ld(site: Site, entry: Entry, body: Body) -> dict[str, Any]:
+    """schema.org MedicalWebPage, as data: the template writes it with Jinja's `tojson`, which
+    escapes <, >, & and ' so that a crafted title cannot close the <script> element."""
     meta = entry.page.meta
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -226,9 +228,7 @@ def _json_ld(site: Site, entry: Entry, body: Body) -> str:
              **({"url": s.link} if s.link else {})}
             for s in body.citations
         ]
-    # Escaping <, > and & keeps a crafted title from closing the <script> element.
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return data
 
 
 class Templates:
