@@ -73,6 +73,16 @@ def rebuild_line(changed: str | None, pages: int, rendered: int, seconds: float,
     return line
 
 
+def saved_line(changed: str, pages: int, seconds: float) -> Text:
+    """The preview's first answer to a save: the saved pages alone, before the full build."""
+    line = Text(dt.datetime.now().strftime("%H:%M:%S") + "  ", style="dim")
+    line.append(changed, style="cyan")
+    line.append(" changed: ")
+    line.append(f"showing {pages} saved page{'s' if pages != 1 else ''}", style="green")
+    line.append(f" after {seconds:.2f} s; the full rebuild follows", style="dim")
+    return line
+
+
 @contextlib.contextmanager
 def progress(out: Console) -> Iterator[None]:
     """A progress bar for the builds inside the block, shown once one has run PROGRESS_AFTER

@@ -54,6 +54,17 @@ class BuildError(Exception):
         return BuildError, (self.errors,)
 
 
+class BuildCancelled(BuildError):
+    """The build was told to stop before it finished (the preview: a newer save is waiting).
+    A BuildError with no errors, so that the build cache keeps what the build did render."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    def __reduce__(self) -> tuple[type[BuildCancelled], tuple[()]]:  # type: ignore[override]
+        return BuildCancelled, ()
+
+
 @dataclass
 class ErrorList:
     """Collects errors across a step so the editor sees all of them at once."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,12 +13,13 @@ from .cache import BuildCache, SiteFiles, files_digest, inputs_digest
 from .checks import check_asset_loads, own_host
 from .config import load_config
 from .content import load_pages
-from .errors import ContentError, ErrorList
+from .errors import BuildCancelled, ContentError, ErrorList
 from .i18n import compile_catalogs, translations_from
 from .output import unsafe_out_dir, write_site
 from .preview import with_preview
 from .readiness import find_warnings
 from .render import check_site_links, render_pages
+from .saved_pages import LastBuild
 from .search import search_bundle
 from .site import assemble
 
@@ -32,6 +33,9 @@ class BuildOptions:
     cache: bool = True  # False: neither use nor update the build cache (.cache/guidesite/)
     preview: bool = False  # the preview's own banner on pages with warnings, and its dashboard /_preview/
     today: dt.date = field(default_factory=dt.date.today)
+    # Asked between the steps; True ends the build with BuildCancelled (the preview: a newer
+    # save makes this build's result stale). The site is then written completely or not at all.
+    cancelled: Callable[[], bool] = lambda: False
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class BuildResult:
     seconds: float
     rendered: int = 0  # pages rendered anew; the others came from the build cache
     drafts_left_out: int = 0  # pages marked draft, not in this build (no --drafts)
+    last: LastBuild | None = None  # for the preview's fast answer to the next save (guidesite/saved_pages.py)
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -58,6 +63,7 @@ def build(options: BuildOptions) -> BuildResult:
         every = load_pages(config, include_drafts=True, read=cache.read_pages)
         pages = [page for page in every if options.drafts or not page.meta.draft]
         site = assemble(config, pages)
+        _go_on(options)
         catalogs = files_digest([root / "templates", root / "translations"], root)
         translations = translations_from(cache.memo("catalogs", catalogs, lambda: compile_catalogs(root, config.codes)))
         bibliography = files_digest([root / BIBLIOGRAPHY_FILE], root)
@@ -65,12 +71,14 @@ def build(options: BuildOptions) -> BuildResult:
         assets = collect_assets(root, config.base_path)
         cache.use_inputs(inputs_digest(root, assets))
         rendered = render_pages(site, translations, assets, sources, cache)
+        _go_on(options)
 
         errors = ErrorList(root)
         check_site_links(site, rendered, set(rendered.files) | {a.output for a in assets.assets.values()}, cache, errors)
         check_asset_loads(assets, own_host(config.base_url), errors)
         errors.raise_if_any()
         files = rendered.files
+        _go_on(options)
         if options.write:  # `check` publishes nothing: no index to make
             files = {**files, **search_bundle(site, files, cache, errors)}
             errors.raise_if_any()
@@ -79,6 +87,7 @@ def build(options: BuildOptions) -> BuildResult:
         if options.preview:
             files = with_preview(site, files, lambda content: content if isinstance(content, bytes) else cache.read_object(content),
                                  warnings, options.today)
+        _go_on(options)
         if options.write:
             try:
                 _write(options.out_dir, files, assets, cache)
@@ -87,8 +96,14 @@ def build(options: BuildOptions) -> BuildResult:
                 errors.raise_if_any()
         cache.forget_unused({e.page.rel for e in site.entries})
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
+    last = LastBuild(site, translations, assets, sources, tuple(warnings)) if options.preview else None
     return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started, len(rendered.fresh),
-                       len(every) - len(pages))
+                       len(every) - len(pages), last)
+
+
+def _go_on(options: BuildOptions) -> None:
+    if options.cancelled():
+        raise BuildCancelled
 
 
 def _write(out_dir: Path, files: dict[str, bytes | str], assets: AssetMap, cache: BuildCache) -> None:

@@ -50,11 +50,15 @@ def with_preview(site: Site, files: dict[str, bytes | str], read: Any, warnings:
     for entry in site.entries:
         found = by_file.get(f"{CONTENT_DIR}/{entry.page.rel}")
         if found and entry.output in out:
-            html = read(out[entry.output])
-            out[entry.output] = html.replace(_MAIN, _MAIN + _banner(site, found), 1)
+            out[entry.output] = add_banner(site, read(out[entry.output]), found)
     out[DASHBOARD] = dashboard(site, by_file, warnings, today).encode("utf-8")
     out[DASHBOARD_CSS] = (_TEMPLATES / "dashboard.css").read_bytes()
     return out
+
+
+def add_banner(site: Site, html: bytes, warnings: list[ContentError]) -> bytes:
+    """A page's HTML with the banner listing its warnings at the start of its main content."""
+    return html.replace(_MAIN, _MAIN + _banner(site, warnings), 1)
 
 
 def _banner(site: Site, warnings: list[ContentError]) -> bytes:

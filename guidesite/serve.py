@@ -43,7 +43,7 @@ import time
 import traceback
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -64,11 +64,12 @@ from tornado.web import Application, HTTPError, RequestHandler
 from tornado.websocket import WebSocketHandler
 
 from .config import load_config
-from .console import changed_files, console, print_errors, print_warnings, progress, rebuild_line
-from .errors import BuildError, ContentError
+from .console import changed_files, console, print_errors, print_warnings, progress, rebuild_line, saved_line
+from .errors import BuildCancelled, BuildError, ContentError
 from .i18n import catalog_path
 from .output import PREVIEW_DIR
 from .pipeline import BuildOptions, build
+from .saved_pages import LastBuild, render_saved
 
 WATCHED_FOLDERS = ("content", "templates", "assets", "translations")
 WATCHED = (*WATCHED_FOLDERS, "site.yaml", "babel.cfg")
@@ -80,6 +81,10 @@ EXCERPT_LINES = 3  # the error page shows this many lines before and after an er
 EXCERPT_WIDTH = 200  # characters of each line
 EXCERPT_MAX_BYTES = 2_000_000  # a larger file (a minified bundle) is not read for an excerpt
 LAST_GOOD = "last-good"  # query parameter: show the last good page instead of the build errors
+# From this many pages on, a full rebuild keeps an editor waiting (half a second at a few
+# hundred pages, seconds at thousands): the saved pages are rendered and shown first, while
+# the full build runs (guidesite/saved_pages.py). Below it, one reload per save is quicker.
+SAVED_PAGES_FIRST_FROM = 100
 RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # liveCSS/liveImg off: the whole page, as a build may change any of it
 
 
@@ -242,6 +247,9 @@ class State:
     codes: tuple[str, ...] = ()
     default_language: str = "en"
     catalogs: dict[str, Translations | NullTranslations] = field(default_factory=dict)  # for the error page
+    # Pages just saved, rendered ahead of the full build that is on its way (guidesite/saved_pages.py):
+    # served instead of their files in the preview's folder, by path in it.
+    saved: dict[str, bytes] = field(default_factory=dict)
 
 
 class PreviewStopped(Exception):
@@ -268,6 +276,15 @@ class Preview:
         self._threads: list[threading.Thread] = []
         self._loop: IOLoop | None = None
         self._stopped: asyncio.Event | None = None
+        # Saves and full builds, counted: a build publishes only if no save came after its start.
+        self._work = threading.Condition()
+        self._generation = self._built = self._published = 0
+        self._pending: set[str] = set()  # changed since the last full build began
+        self._since_good: set[str] = set()  # changed since the last good build, whose pages `_last` holds
+        self._last: LastBuild | None = None
+        self._closing = False
+        self._publishing = threading.Lock()  # one state at a time, in the order of the saves
+        self.saved_pages_first_from = SAVED_PAGES_FIRST_FROM
         # Bound now: a busy port fails before any build. The kernel caps the backlog at
         # net.core.somaxconn; a short one resets connections when many arrive at once.
         self._sockets = bind_sockets(port, host, backlog=socket.SOMAXCONN)
@@ -354,36 +371,95 @@ class Preview:
         await server.close_all_connections()
 
     def _watch(self, watcher: Watcher) -> None:
-        while (changed := watcher.next_changes()) is not None:
-            if self._stopping.is_set():
-                return
-            self.rebuild(changed)
+        """Answer each save: the saved pages at once where a full build would keep the editor
+        waiting, and a full build on the builder's thread, which a newer save cancels."""
+        builder = threading.Thread(target=self._build_newest, name="preview-builder")
+        builder.start()
+        try:
+            while (changed := watcher.next_changes()) is not None:
+                if self._stopping.is_set():
+                    return
+                with self._work:
+                    self._generation += 1
+                    generation = self._generation
+                    self._pending |= changed
+                    self._since_good |= changed
+                    since_good, last = set(self._since_good), self._last
+                    self._work.notify()
+                if last is not None and len(last.site.entries) >= self.saved_pages_first_from:
+                    self._show_saved(last, since_good, changed, generation)
+        finally:
+            with self._work:
+                self._closing = True
+                self._work.notify()
+            builder.join()
 
-    def rebuild(self, changed: set[str] | None = None) -> None:
+    def _build_newest(self) -> None:
+        """The builder's thread: a full build for the newest saves, until the preview stops."""
+        while True:
+            with self._work:
+                while self._built == self._generation and not self._closing:
+                    self._work.wait()
+                if self._closing:
+                    return
+                generation, changed = self._generation, self._pending
+                self._built, self._pending = generation, set()
+            if not self.rebuild(changed, generation):
+                with self._work:  # cancelled, or overtaken: its saves are the next build's news too
+                    self._pending |= changed
+
+    def _show_saved(self, last: LastBuild, since_good: set[str], changed: set[str], generation: int) -> None:
+        started = time.perf_counter()
+        try:
+            saved = render_saved(last, self.root, since_good)
+        except Exception:  # a bug here must not end the preview: the full build follows anyway
+            traceback.print_exc()
+            saved = None
+        if saved is None:
+            return
+        with self._publishing:
+            if self._published < generation and not self.state.errors:
+                self._publish(replace(self.state, version=State().version, saved=saved))
+                self.out.print(saved_line(changed_files(self.root, changed), len(saved), time.perf_counter() - started))
+
+    def rebuild(self, changed: set[str] | None = None, generation: int | None = None) -> bool:
         """Build with drafts; on failure keep the last good preview and show the errors instead.
+        Returns whether this build was published: not if a newer save cancelled or overtook the
+        save `generation` it was started for (a build without one always is).
 
         Prints one line: the time, the files that changed, what was rebuilt and how long it took."""
         what = changed_files(self.root, changed) if changed else None
+        newer = lambda: generation is not None and self._generation != generation  # noqa: E731 - an int, set under the lock
         try:
-            result = build(BuildOptions(root=self.root, out_dir=self.out_dir, drafts=True, preview=True))
+            result = build(BuildOptions(root=self.root, out_dir=self.out_dir, drafts=True, preview=True, cancelled=newer))
             errors: tuple[Excerpt, ...] = ()
-            self.out.print(rebuild_line(what, sum(result.pages.values()), result.rendered, result.seconds))
-            self._report_warnings(result.warnings, changed)
+        except BuildCancelled:
+            return False
         except BuildError as exc:
             errors = tuple(excerpt(self.root, error) for error in exc.errors)
         except Exception as exc:  # a bug in the generator must not end the preview; shown like an error
             traceback.print_exc()
             errors = (Excerpt(f"internal error in the generator (traceback in the console): {exc!r}"),)
-        if errors:
-            self.errors_out.print(rebuild_line(what, 0, 0, 0, errors=len(errors)))
-            print_errors(self.errors_out, (error.text for error in errors))
         try:  # the configuration may be fine even when the build is not: then the error page knows the languages
             config = load_config(self.root)
             base_path, codes, default = config.base_path, config.codes, config.default_language
         except BuildError:
             base_path, codes, default = self.state.base_path, self.state.codes, self.state.default_language
         catalogs = {code: _lenient_catalog(self.root, code) for code in codes} if errors else {}
-        self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs))
+        with self._publishing:
+            if newer():
+                return False
+            if errors:
+                self.errors_out.print(rebuild_line(what, 0, 0, 0, errors=len(errors)))
+                print_errors(self.errors_out, (error.text for error in errors))
+            else:
+                self.out.print(rebuild_line(what, sum(result.pages.values()), result.rendered, result.seconds))
+                self._report_warnings(result.warnings, changed)
+                with self._work:
+                    self._last, self._since_good = result.last, set()
+            self._published = self._generation if generation is None else generation
+            self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs))
+        return True
 
     def _report_warnings(self, warnings: list[ContentError], changed: set[str] | None) -> None:
         """In full on the first build and for the files just saved; the rest as a count and the
@@ -563,7 +639,8 @@ class _Files(_Site, StaticFileHandler):
             if self.showing_errors():
                 self.send_page(500, error_page(self.state, unquote(self.request.path)))
             else:
-                self.send_page(200, Path(found).read_bytes())
+                saved = self.state.saved.get(os.path.relpath(found, os.path.abspath(root)).replace(os.sep, "/")) if self.state.saved else None
+                self.send_page(200, saved if saved is not None else Path(found).read_bytes())
             return None  # answered: tornado's get() stops here
         return found
 
