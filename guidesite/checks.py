@@ -181,13 +181,6 @@ def check_disclaimer(rel: str, text: str, disclaimers: dict[str, str], errors: E
         errors.add(f"site/{rel}", 1, "the page lacks the medical disclaimer in its language (templates/partials/disclaimer.html)")
 
 
-def check_disclaimers(files: dict[str, bytes], disclaimers: dict[str, str], errors: ErrorList) -> None:
-    """Every HTML page must carry the medical disclaimer in its own language."""
-    for rel, data in sorted(files.items()):
-        if rel.endswith(".html"):
-            check_disclaimer(rel, data.decode("utf-8"), disclaimers, errors)
-
-
 def check_links(
     scans: Iterable[tuple[str, PageScan]],
     ids: Callable[[str], frozenset[str] | None],
@@ -302,11 +295,3 @@ def check_asset_loads(assets: AssetMap, host: str, errors: ErrorList) -> None:
             if foreign:
                 errors.add(asset.source, offset + 1, f"loads {url} from another host ({foreign}): serve it from assets/ instead")
 
-
-def check_third_party(files: dict[str, bytes], assets: AssetMap, base_url: str, errors: ErrorList) -> None:
-    """No page or stylesheet may load anything from another host: no fonts, scripts, images or trackers."""
-    host = own_host(base_url)
-    for rel, data in sorted(files.items()):
-        if rel.endswith(".html"):
-            check_loads(rel, scan_page(data.decode("utf-8")), host, errors)
-    check_asset_loads(assets, host, errors)

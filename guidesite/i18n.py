@@ -13,7 +13,6 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
-from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import TemplateSyntaxError
 
@@ -22,7 +21,6 @@ from .errors import ErrorList
 # Interface strings are written in English in templates and code; English is their source.
 SOURCE_LANGUAGE = "en"
 TRANSLATIONS_DIR = "translations"
-BABEL_CONFIG = "babel.cfg"
 
 
 @dataclass(frozen=True)
@@ -45,13 +43,6 @@ class LocaleFormat:
         [("one", 1), ("other", 0)] in German, six in Arabic. A script that counts picks the
         category with Intl.PluralRules and the text translated for that number."""
         return _plural_samples(self.locale)
-
-    def number(self, value: float) -> str:
-        return format_decimal(value, locale=self.locale)
-
-    def percent(self, ratio: float) -> str:
-        # Keep the figure's own decimals: 0.045 is "4,5 %", not a rounded "5 %".
-        return format_percent(ratio, locale=self.locale, decimal_quantization=False)
 
     def language_name(self, code: str) -> str:
         """A language's name in that language, from CLDR: 'Deutsch', 'English'."""

@@ -1,6 +1,7 @@
 """The checks over the rendered site: here, that nothing is loaded from another host."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,24 +9,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, copy_project
-from guidesite.assets import collect_assets
-from guidesite.checks import check_repeated_ids, check_third_party, scan_page
+from guidesite.checks import check_repeated_ids, scan_page
 from guidesite.errors import ErrorList
+from robustness import make_small_site, run_build
 
-BASE_URL = "https://guide.example/"
-
-
-def third_party_errors(tmp_path: Path, html: str, css: str | None = None) -> list[str]:
-    (tmp_path / "templates").mkdir(exist_ok=True)
-    if css is not None:
-        (tmp_path / "assets" / "css").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "assets" / "css" / "site.css").write_text(css, encoding="utf-8")
-    errors = ErrorList(tmp_path)
-    check_third_party({"de/index.html": html.encode("utf-8")}, collect_assets(tmp_path, "/"), BASE_URL, errors)
-    return [str(e) for e in sorted(errors.items)]
-
-
-@pytest.mark.parametrize("markup", [
+# Each loads something from another host as the page loads (or, for ping, as a link is
+# followed); each address is its own, so that the template line holding it is found.
+FOREIGN = [
     '<script src="https://cdn.example.com/app.js"></script>',
     '<link rel="stylesheet" href="https://fonts.googleapis.com/css2?family=Inter">',
     '<link rel="preconnect" href="https://fonts.gstatic.com">',
@@ -33,46 +23,84 @@ def third_party_errors(tmp_path: Path, html: str, css: str | None = None) -> lis
     '<link rel="manifest" href="https://cdn.example.com/app.webmanifest">',
     '<link rel="preload" as="font" href="https://cdn.example.com/font.woff2">',
     '<img src="https://tracker.example.com/pixel.gif" alt="">',
-    '<img src="/a.png" srcset="/a.png 1x, https://cdn.example.com/a@2x.png 2x" alt="">',
+    '<img src="{{ asset(\'img/plank.svg\') }}" srcset="{{ asset(\'img/plank.svg\') }} 1x, https://cdn.example.com/a@2x.png 2x" alt="">',
     '<picture><source srcset="https://cdn.example.com/a.webp"></picture>',
     '<iframe src="https://www.youtube.com/embed/x"></iframe>',
     '<video src="https://cdn.example.com/v.mp4" ></video>',
     '<video poster="https://cdn.example.com/p.jpg"></video>',
     '<audio src="https://cdn.example.com/a.mp3"></audio>',
     '<object data="https://cdn.example.com/x.swf"></object>',
-    '<embed src="https://cdn.example.com/x.swf">',
+    '<embed src="https://cdn.example.com/y.swf">',
     '<div style="background: url(\'https://cdn.example.com/bg.png\')"></div>',
-    '<style>body { background: url(https://cdn.example.com/bg.png) }</style>',
+    '<style>body { background: url(https://cdn.example.com/body.png) }</style>',
     '<style>@import "https://cdn.example.com/more.css";</style>',
-    '<a href="/de/" ping="https://tracker.example.com/ping">Start</a>',
-])
-def test_a_resource_from_another_host_is_an_error_with_file_and_line(tmp_path: Path, markup: str) -> None:
-    errors = third_party_errors(tmp_path, f"<!doctype html>\n<html>\n<body>\n{markup}\n</body></html>")
-    assert len(errors) == 1, errors
-    assert errors[0].startswith("site/de/index.html:4: ")
-    assert "another host" in errors[0]
+    '<a href="{{ site.home }}" ping="https://tracker.example.com/ping">Start</a>',
+]
+# An address the template puts together: no template line holds it, so the page is named.
+ASSEMBLED = '<img src="{{ \'https://cdn.example.com/\' ~ \'assembled.png\' }}" alt="">'
+
+
+def _errors(stderr: str) -> list[str]:
+    """The error lines (file:line: message) of a build's output: no warnings, no summary."""
+    return [line for line in stderr.splitlines() if re.match(r"[^\s:]+:\d+: ", line)]
+
+
+def _checked_with(root: Path, lines: list[str]) -> tuple[subprocess.CompletedProcess[str], int]:
+    """`build.py check` with these lines in every page's template, one a line just before
+    </body>; with the template line of the first."""
+    base = root / "templates" / "base.html"
+    text = base.read_text("utf-8")
+    first = text[:text.index("</body>")].count("\n") + 1
+    base.write_text(text.replace("</body>", "".join(line + "\n" for line in lines) + "</body>", 1), "utf-8")
+    return run_build(root, "check"), first
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], int]:
+    """The small site's check with every FOREIGN line and ASSEMBLED in its template: its
+    error lines, and the template line of the first FOREIGN one."""
+    done, first = _checked_with(make_small_site(tmp_path_factory.mktemp("foreign") / "project"), [*FOREIGN, ASSEMBLED])
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    return _errors(done.stderr), first
+
+
+@pytest.mark.parametrize("index", range(len(FOREIGN)), ids=[markup.split()[0] for markup in FOREIGN])
+def test_a_resource_from_another_host_is_an_error_with_file_and_line(foreign: tuple[list[str], int], index: int) -> None:
+    errors, first = foreign
+    found = [line for line in errors if line.startswith(f"templates/base.html:{first + index}: ")]
+    assert len(found) == 1, errors
+    assert "from another host" in found[0] and "serve it from assets/ instead" in found[0]
+
+
+def test_an_address_no_template_holds_is_an_error_at_each_page(foreign: tuple[list[str], int]) -> None:
+    errors, _ = foreign
+    pages = {line.split(":", 1)[0] for line in errors if "loads https://cdn.example.com/assembled.png from another host" in line}
+    assert {"site/de/index.html", "site/de/seite/index.html", "site/en/index.html", "site/en/page/index.html"} <= pages, errors
+    assert len(errors) == len(FOREIGN) + len(pages), errors  # nothing else on the page was taken for a load
 
 
 def test_own_files_links_and_references_are_fine(tmp_path: Path) -> None:
-    html = """<!doctype html><html><head>
-<link rel="stylesheet" href="/assets/css/site.1234567890.css">
-<link rel="icon" href="https://guide.example/assets/img/favicon.svg">
-<link rel="canonical" href="https://guide.example/de/">
-<link rel="alternate" hreflang="en" href="https://other-mirror.example/en/">
-<script type="application/ld+json">{"url": "https://schema.org"}</script>
-</head><body>
-<a href="https://www.nhs.uk/conditions/back-pain/" rel="external noopener noreferrer">NHS</a>
-<img src="../img/plank.svg" alt="Plank">
-<div style="background: url(data:image/png;base64,AAAA)"></div>
-</body></html>"""
-    assert third_party_errors(tmp_path, html) == []
+    fine = [
+        '<link rel="icon" href="{{ site.base_url }}{{ asset(\'img/favicon.svg\')[1:] }}">',  # this host, absolute
+        '<link rel="alternate" hreflang="en" href="https://other-mirror.example/en/">',  # a reference, not a load
+        '<script type="application/ld+json">{"url": "https://schema.org"}</script>',
+        '<a href="https://www.nhs.uk/conditions/back-pain/" rel="external noopener noreferrer">NHS</a>',
+        '<img src="{{ asset(\'img/plank.svg\') }}" alt="Plank">',
+        '<div style="background: url(data:image/png;base64,AAAA)"></div>',
+    ]
+    done, _ = _checked_with(make_small_site(tmp_path / "project"), fine)
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_stylesheet_loading_from_another_host_is_an_error_at_its_line(tmp_path: Path) -> None:
-    css = "body { margin: 0 }\n\n@import url('https://fonts.googleapis.com/css2?family=Inter');\n"
-    errors = third_party_errors(tmp_path, "<p>ok</p>", css)
-    assert errors == [
-        "assets/css/site.css:3: loads https://fonts.googleapis.com/css2?family=Inter from another host "
+    root = make_small_site(tmp_path / "project")
+    css = root / "assets" / "css" / "site.css"
+    lines = css.read_text("utf-8").count("\n")
+    css.write_text(css.read_text("utf-8") + "\n@import url('https://fonts.googleapis.com/css2?family=Inter');\n", "utf-8")
+    done = run_build(root, "check")
+    assert done.returncode == 1
+    assert _errors(done.stderr) == [
+        f"assets/css/site.css:{lines + 2}: loads https://fonts.googleapis.com/css2?family=Inter from another host "
         "(fonts.googleapis.com): serve it from assets/ instead"
     ]
 

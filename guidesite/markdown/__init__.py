@@ -34,7 +34,6 @@ class Markdown:
     def __init__(self, lang: str, quotes: tuple[str, str, str, str], numbers: CareNumbers | None = None):
         """quotes: the language's quotation marks (site.yaml); numbers: what this edition's care
         cards must name (none: not checked)."""
-        self.lang, self.numbers = lang, numbers
         from markdown_it import MarkdownIt
         from mdit_py_plugins.footnote import footnote_plugin
 
