@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ErrorList
+from .i18n import is_language_tag
 from .yamlfile import YamlProblem, parse_mapping
 
 BIBLIOGRAPHY_FILE = "content/sources.yaml"
 _FIELDS = {"authors", "title", "journal", "year", "details", "doi", "url", "language", "updated", "checked"}
 _DAY_OR_MONTH = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def load_bibliography(root: Path) -> dict[str, Source]:
             bad("url must start with https://", "url")
             continue
         language = entry.get("language")
-        if language is not None and (not isinstance(language, str) or not _LANGUAGE.match(language)):
+        if language is not None and (not isinstance(language, str) or not is_language_tag(language)):
             bad("language must be a language code such as en or de", "language")
             continue
         dates: dict[str, str | None] = {}

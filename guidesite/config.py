@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from babel import Locale, UnknownLocaleError
 
 from .errors import ErrorList
-from .i18n import text_direction
+from .i18n import is_language_tag, text_direction
 from .yamlfile import YamlProblem, parse_mapping, text_problem
 
 CONFIG_FILE = "site.yaml"
@@ -18,7 +18,6 @@ _PUBLISHER_KEYS = (
     "name", "street", "postal_code", "city", "country", "email", "phone",
     "responsible_person",
 )
-_LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -150,7 +149,7 @@ def load_config(root: Path) -> SiteConfig:
             bad(where, f"unknown key {', '.join(sorted(map(str, extra)))}")
         code, title = entry.get("code"), entry.get("title")
         locale = entry.get("locale", code)
-        if not isinstance(code, str) or not _LANG_CODE.match(code):
+        if not isinstance(code, str) or not is_language_tag(code, subtags=False):
             bad(f"{where}.code", "must be a lower-case language code such as 'de'")
             continue
         if not isinstance(title, str) or not title.strip():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -21,6 +22,10 @@ from .errors import ErrorList
 # Interface strings are written in English in templates and code; English is their source.
 SOURCE_LANGUAGE = "en"
 TRANSLATIONS_DIR = "translations"
+# A language tag as BCP 47 writes it: the language in lower case, then any subtags (de,
+# en-GB, sr-Latn). The one form the guide takes anywhere: {lang=…} in Markdown, a source's
+# language, and site.yaml's codes (there the language alone: it names folders and URLs).
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,11 @@ def language_name(code: str) -> str:
     """A language's name in that language, from CLDR: 'Deutsch', 'English', 'العربية'."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+def is_language_tag(text: str, subtags: bool = True) -> bool:
+    """Whether text is a language tag (de, en-GB); with subtags=False, a language alone (de)."""
+    return _LANGUAGE_TAG.fullmatch(text) is not None and (subtags or "-" not in text)
 
 
 @functools.lru_cache(maxsize=None)

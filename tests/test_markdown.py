@@ -148,6 +148,15 @@ def test_no_attribute_but_lang_can_be_set_and_lang_must_be_a_language_code() -> 
     assert problems == [(1, "lang='><b>x' is not a language code such as de or en-GB")]
 
 
+@pytest.mark.parametrize(("tag", "accepted"), [
+    ("en-GB", True), ("sr-Latn", True), ("gsw", True), ("DE", False), ("deutsch", False), ("de_DE", False), ("de-", False),
+])
+def test_lang_takes_a_language_tag_as_sources_and_site_yaml_do(tag: str, accepted: bool) -> None:
+    """One rule for language tags everywhere (guidesite.i18n): the language in lower case, then any subtags."""
+    _, problems, *_ = render(f"[Wort]{{lang={tag}}}\n")
+    assert problems == ([] if accepted else [(1, f"lang={tag!r} is not a language code such as de or en-GB")])
+
+
 def test_tables_and_footnotes() -> None:
     soup, problems, *_ = render("| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1]\n\n[^1]: Fußnote\n")
     assert soup.find("table") and soup.select_one("section.footnotes")

@@ -2,25 +2,18 @@
 that language's text direction where it differs from the page's."""
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from ..i18n import text_direction
+from ..i18n import is_language_tag, text_direction
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.rules_core import StateCore
 
-# A language tag as BCP 47 writes it (de, en-GB, la): the only attribute editors may set.
-_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-
-
-def is_language_tag(text: str) -> bool:
-    return _LANG_TAG.fullmatch(text) is not None
-
 
 def languages_plugin(md: MarkdownIt, lang: str) -> None:
-    """`{lang=…}` after a span, link or image, for a page in `lang`; every other attribute is dropped."""
+    """`{lang=…}` after a span, link or image (a language tag: the only attribute editors may
+    set), for a page in `lang`; every other attribute is dropped."""
     from mdit_py_plugins.attrs import attrs_plugin
 
     md.use(attrs_plugin, spans=True, allowed=["lang"])

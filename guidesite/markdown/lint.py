@@ -7,7 +7,7 @@ import re
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .languages import is_language_tag
+from ..i18n import is_language_tag
 from .model import line_of, report
 
 if TYPE_CHECKING:
