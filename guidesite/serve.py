@@ -47,7 +47,7 @@ from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 import watchfiles
 from babel.messages.mofile import write_mo
@@ -419,7 +419,8 @@ class Preview:
             return
         with self._publishing:
             if self._published < generation and not self.state.errors:
-                self._publish(replace(self.state, version=State().version, saved=saved))
+                # Only the tabs that show a saved page: the others would come back the same.
+                self._publish(replace(self.state, version=State().version, saved=saved), reload=saved.__contains__)
                 self.out.print(saved_line(changed_files(self.root, changed), len(saved), time.perf_counter() - started))
 
     def rebuild(self, changed: set[str] | None = None, generation: int | None = None) -> bool:
@@ -458,7 +459,10 @@ class Preview:
                 with self._work:
                     self._last, self._since_good = result.last, set()
             self._published = self._generation if generation is None else generation
-            self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs))
+            before = self.state.saved
+            # A tab showing a saved page that the full build made the same is spared a second reload.
+            changed = (lambda name: not (name in before and _read(self.out_dir / name) == before[name])) if before and not errors else None
+            self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs), changed)
         return True
 
     def _report_warnings(self, warnings: list[ContentError], changed: set[str] | None) -> None:
@@ -474,12 +478,16 @@ class Preview:
         self.errors_out.print(f"{len(warnings)} warning(s){f' ({others} on files not just saved)' if others and shown else ''}: "
                               f"every page's state is at {self.local_url}_preview/")
 
-    def _publish(self, state: State) -> None:
-        """Make `state` the current one and reload every tab, on the server's thread; return once done."""
+    def _publish(self, state: State, reload: Callable[[str], bool] | None = None) -> None:
+        """Make `state` the current one and reload the tabs, on the server's thread; return once done.
+
+        With `reload`, a tab whose page livereload.js named is reloaded only if reload(its file
+        in the site) says so; a tab that has not named its page always is."""
         def publish() -> None:
             self.state = state
             for tab in list(self.tabs):
-                tab.send_message(RELOAD)
+                if reload is None or tab.page is None or reload(_file_of(tab.page, state.base_path)):
+                    tab.send_message(RELOAD)
             done.set()
 
         done = threading.Event()
@@ -507,6 +515,7 @@ class _Tabs(LiveReloadHandler):
 
     def initialize(self, preview: Preview) -> None:
         self.preview = preview
+        self.page: str | None = None  # the path of the page the tab shows, once its `info` came
 
     def prepare(self) -> None:
         refuse_other_hosts(self)
@@ -528,9 +537,24 @@ class _Tabs(LiveReloadHandler):
             self.preview.tabs.add(self)
             if str(hello.get("snipver")) != self.preview.state.version:
                 self.send_message(RELOAD)
+        elif hello.get("command") == "info" and isinstance(hello.get("url"), str):
+            self.page = unquote(urlsplit(hello["url"]).path)  # which page the tab shows
 
     def on_close(self) -> None:
         self.preview.tabs.discard(self)
+
+
+def _file_of(page: str, base_path: str) -> str:
+    """The file in the site a page's path names: '/de/ursachen/' -> 'de/ursachen/index.html'."""
+    name = page.removeprefix(base_path)
+    return name + "index.html" if name == "" or name.endswith("/") else name
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def refuse_other_hosts(handler: RequestHandler) -> None:

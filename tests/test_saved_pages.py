@@ -7,12 +7,16 @@ one runs: on a large site that is seconds, on the guide a fraction of one.
 """
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from tornado.websocket import websocket_connect
 
 from conftest import copy_project
 from guidesite import serve
@@ -20,9 +24,10 @@ from guidesite.errors import BuildCancelled
 from guidesite.pipeline import BuildOptions, build
 from guidesite.saved_pages import render_saved
 from guidesite.serve import Preview
-from test_serve import edit, get, version_of, wait_for_build
+from test_serve import PROTOCOL, RELOAD, edit, get, next_message, version_of
 
 PAGE = "/de/ursachen/"
+RELOAD_SCRIPT = re.compile(rb'<script src="/livereload\.js\?[^"]*"></script>\n')  # what the preview adds to a page
 
 
 class Gate:
@@ -50,6 +55,45 @@ def gated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pre
     preview.stop()
 
 
+class Tabs:
+    """Tabs connected as livereload.js connects them, each naming the page it shows."""
+
+    def __init__(self, preview: Preview, version: str, *pages: str):
+        self.preview, self.version, self.pages = preview, version, pages
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.tabs = self._run(self._connect())
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(120)
+
+    async def _connect(self):
+        tabs = []
+        for page in self.pages:
+            tab = await websocket_connect(self.preview.url.replace("http://", "ws://") + "livereload")
+            await tab.write_message(json.dumps({"command": "hello", "protocols": [PROTOCOL], "snipver": self.version}))
+            assert json.loads(await tab.read_message())["command"] == "hello"
+            await tab.write_message(json.dumps({"command": "info", "plugins": {}, "url": self.preview.url.rstrip("/") + page}))
+            tabs.append(tab)
+        await asyncio.sleep(0.5)  # the server has read each info
+        return tabs
+
+    def told(self, index: int, timeout: float = 60) -> bool:
+        """Whether that tab is told to reload within `timeout` seconds."""
+        async def wait() -> bool:
+            try:
+                return await next_message(self.tabs[index], timeout) == RELOAD
+            except asyncio.TimeoutError:
+                return False
+        return self._run(wait())
+
+    def close(self) -> None:
+        for tab in self.tabs:
+            self.loop.call_soon_threadsafe(tab.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
 def title(page: bytes) -> str:
     return BeautifulSoup(page, "lxml").h1.get_text()
 
@@ -58,51 +102,64 @@ def test_the_saved_page_is_shown_before_the_full_build_and_then_replaced_by_it(g
     preview, gate = gated
     on_disk = preview.out_dir / "de/ursachen/index.html"
     before = title(on_disk.read_bytes())
-    version = version_of(get(preview, PAGE)[1])
-    edit(preview, "de/ursachen.md", "title: ", "title: Gespeichert – ")
-    version = wait_for_build(preview, version)
-    status, page, _ = get(preview, PAGE)
-    assert status == 200 and title(page).startswith("Gespeichert – ")
-    # Served from memory: the full build, held at the gate, has written nothing yet.
-    assert title(on_disk.read_bytes()) == before and gate.started == 1
-    assert preview.state.saved and list(preview.state.saved) == ["de/ursachen/index.html"]
-    # Like the last full build's page, it carries the preview's banner with the page's warnings.
-    banner = BeautifulSoup(page, "lxml").select_one(".preview-banner")
-    assert banner is not None and banner == BeautifulSoup(on_disk.read_bytes(), "lxml").select_one(".preview-banner")
-    gate.open.set()
-    wait_for_build(preview, version)
-    assert not preview.state.saved
-    assert title(on_disk.read_bytes()).startswith("Gespeichert – ")
-    assert title(get(preview, PAGE)[1]).startswith("Gespeichert – ")
+    tabs = Tabs(preview, version_of(get(preview, PAGE)[1]), PAGE, "/de/")
+    try:
+        edit(preview, "de/ursachen.md", "title: ", "title: Gespeichert – ")
+        assert tabs.told(0)  # the tab on the saved page reloads …
+        status, page, _ = get(preview, PAGE)
+        assert status == 200 and title(page).startswith("Gespeichert – ")
+        # … served from memory: the full build, held at the gate, has written nothing yet.
+        assert title(on_disk.read_bytes()) == before and gate.started == 1
+        assert list(preview.state.saved) == ["de/ursachen/index.html"]
+        # Like the last full build's page, it carries the preview's banner with the page's warnings.
+        banner = BeautifulSoup(page, "lxml").select_one(".preview-banner")
+        assert banner is not None and banner == BeautifulSoup(on_disk.read_bytes(), "lxml").select_one(".preview-banner")
+        assert not tabs.told(1, timeout=1)  # … and a tab on another page, which would come back the same, does not
+        gate.open.set()
+        assert tabs.told(1)  # the full build may change any page: the other tab reloads now
+        assert not preview.state.saved
+        assert title(on_disk.read_bytes()).startswith("Gespeichert – ")
+        # The saved page as the full build made it is the page already shown: no second reload.
+        assert on_disk.read_bytes() == RELOAD_SCRIPT.sub(b"", page)
+        assert not tabs.told(0, timeout=1)
+    finally:
+        tabs.close()
 
 
 def test_a_newer_save_overtakes_the_build_of_an_older_one(gated: tuple[Preview, Gate]) -> None:
     preview, gate = gated
-    version = version_of(get(preview, PAGE)[1])
-    edit(preview, "de/ursachen.md", "title: ", "title: Erste – ")
-    version = wait_for_build(preview, version)  # the saved page; the full build waits at the gate
-    edit(preview, "de/ursachen.md", "Erste – ", "Zweite – ")
-    version = wait_for_build(preview, version)
-    assert title(get(preview, PAGE)[1]).startswith("Zweite – ")
-    gate.open.set()
-    # The first save's build is cancelled or, done, not published: the next state the tab is
-    # told of is the second save's full build.
-    wait_for_build(preview, version)
-    assert not preview.state.saved and not preview.state.errors
-    assert title(get(preview, PAGE)[1]).startswith("Zweite – ")
-    assert title((preview.out_dir / "de/ursachen/index.html").read_bytes()).startswith("Zweite – ")
-    assert gate.started == 2
+    tabs = Tabs(preview, version_of(get(preview, PAGE)[1]), PAGE, "/de/")
+    try:
+        edit(preview, "de/ursachen.md", "title: ", "title: Erste – ")
+        assert tabs.told(0)  # the saved page; its full build waits at the gate
+        edit(preview, "de/ursachen.md", "Erste – ", "Zweite – ")
+        assert tabs.told(0)
+        assert title(get(preview, PAGE)[1]).startswith("Zweite – ")
+        gate.open.set()
+        # The first save's build is cancelled or, done, not published: the next state the
+        # tabs are told of is the second save's full build.
+        assert tabs.told(1)
+        assert not preview.state.saved and not preview.state.errors
+        assert title(get(preview, PAGE)[1]).startswith("Zweite – ")
+        assert title((preview.out_dir / "de/ursachen/index.html").read_bytes()).startswith("Zweite – ")
+        assert gate.started == 2
+    finally:
+        tabs.close()
 
 
 def test_a_save_with_an_error_waits_for_the_full_build_which_shows_it(gated: tuple[Preview, Gate]) -> None:
     preview, gate = gated
-    version = version_of(get(preview, PAGE)[1])
-    edit(preview, "de/ursachen.md", "title: ", "title: [kaputt\n")
-    gate.open.set()
-    wait_for_build(preview, version)
-    status, page, _ = get(preview, PAGE)
-    assert status == 500 and "content/de/ursachen.md" in BeautifulSoup(page, "lxml").get_text()
-    assert not preview.state.saved
+    tabs = Tabs(preview, version_of(get(preview, PAGE)[1]), PAGE)
+    try:
+        edit(preview, "de/ursachen.md", "title: ", "title: [kaputt\n")
+        assert not tabs.told(0, timeout=2)  # nothing to show before the full build
+        gate.open.set()
+        assert tabs.told(0)
+        status, page, _ = get(preview, PAGE)
+        assert status == 500 and "content/de/ursachen.md" in BeautifulSoup(page, "lxml").get_text()
+        assert not preview.state.saved
+    finally:
+        tabs.close()
 
 
 @pytest.fixture(scope="module")
