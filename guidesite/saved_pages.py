@@ -77,8 +77,8 @@ def render_saved(last: LastBuild, root: Path, changed: Iterable[str]) -> dict[st
     files: dict[str, bytes] = {}
     for rel in sorted(saved):
         entry = site.by_rel.get(rel)
-        if entry is None:
-            return None
+        if entry is None or entry.output != last.site.by_rel[rel].output:
+            return None  # a new address: the full build moves the page and the links to it
         rendered = bodies.render(entry)
         if rendered.problems:
             return None

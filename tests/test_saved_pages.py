@@ -180,6 +180,8 @@ def test_only_edits_of_existing_pages_take_the_fast_path(last_build, tmp_path: P
         assert title(files["de/ursachen/index.html"]).startswith("Schnell – ")
         assert render_saved(result.last, root, {str(page), str(root / "templates/base.html")}) is None
         assert render_saved(result.last, root, {str(root / "site.yaml")}) is None
+        page.write_text(original.replace("slug: ", "slug: neu-", 1), "utf-8")
+        assert render_saved(result.last, root, {str(page)}) is None  # a new address: the full build moves the page
         new = root / "content/de/neu.md"
         new.write_text(original.replace("slug: ", "slug: neu-", 1), "utf-8")
         try:
