@@ -104,7 +104,11 @@ def used_messages(root: Path) -> dict[str, tuple[str, int]]:
     """
     package = Path(__file__).resolve().parent
     found: dict[str, tuple[str, int]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(str(package), [("**.py", "python")]):
+    preview = "preview_templates/**.html"  # the preview's error page; options as babel.cfg gives them
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(package), [("**.py", "python"), (preview, "jinja2")],
+        options_map={preview: {"silent": "false", "trim_blocks": "true", "lstrip_blocks": "true"}},
+    ):
         msgid = message[0] if isinstance(message, tuple) else message
         found.setdefault(msgid, (f"{package.name}/{filename}", lineno))
     current = {"file": "templates"}

@@ -25,6 +25,7 @@ def test_templates_and_code_strings_are_extracted(tmp_path: Path) -> None:
     used = used_messages(project)
     assert DISCLAIMER in used and "Emergency:" in used
     assert used["Emergency:"][0].startswith("guidesite/")
+    assert used["The preview could not be built"][0] == "guidesite/preview_templates/error.html"
 
 
 def _break_catalog(project: Path, msgid: str, replacement: str) -> None:
