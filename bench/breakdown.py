@@ -31,7 +31,8 @@ import floor  # noqa: E402
 from markdown_it import MarkdownIt  # noqa: E402
 from run import prepare  # noqa: E402
 
-from guidesite import cache, markdown, parallel, pipeline, render, templates  # noqa: E402
+from guidesite import markdown, parallel, pipeline, render, templates  # noqa: E402
+from guidesite.cache import BuildCache, sources  # noqa: E402
 
 _cpu: collections.Counter[str] = collections.Counter()  # part -> CPU seconds, in this process
 
@@ -90,13 +91,13 @@ def _steps() -> dict[str, float]:
 
 
 def build_breakdown(root: Path, reports: Path) -> tuple[collections.Counter[str], dict[str, float], float]:
-    _timed(cache, "_read_source", "front matter")
+    _timed(sources, "_read_source", "front matter")
     _timed(render._Job, "render", "page, in all")
     _timed(markdown.Markdown, "parse", "Markdown")
     _timed(markdown.Markdown, "render", "Markdown")
     _timed(templates.Templates, "page", "templates")
     _timed(render._Job, "check", "checks of the page's HTML")
-    _timed(cache.BuildCache, "put_object", "writing the HTML")
+    _timed(BuildCache, "write_object", "writing the HTML")
     _reporting(parallel, "_run_chunk", reports)
     walls = _steps()
     shutil.rmtree(root / ".cache", ignore_errors=True)

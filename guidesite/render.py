@@ -3,7 +3,7 @@
 Pages are rendered in worker processes (guidesite/parallel.py), each of which has the
 site, the Markdown and the Jinja environments from the start and sends back plain data.
 A page whose fingerprint the build cache knows is not rendered at all: its HTML from the
-previous build is the same (see guidesite/cache.py). The link checks that need every page
+previous build is the same (see guidesite/cache/). The link checks that need every page
 run afterwards, over what each page's scan found.
 """
 from __future__ import annotations
@@ -127,7 +127,7 @@ class _Job:
         data = text.encode("utf-8")
         facts = PageFacts(heading_ids, rendered.needed_ids, scan).pack()
         ordered = tuple(sorted(deps))
-        digest, stamp = self.cache.put_object(data) if self.cache.enabled else (sha256(data), None)
+        digest, stamp = self.cache.write_object(data) if self.cache.enabled else (sha256(data), None)
         stored = StoredPage(
             source=self.cache.source_digest(rel),
             fingerprint=self.dependencies.fingerprint(entry, ordered, self.inputs),

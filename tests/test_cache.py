@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from guidesite.cache import CACHE_DIR, _LazyPage
+from guidesite.cache import CACHE_DIR, BuildCache, sha256
+from guidesite.cache.sources import _LazyPage
 from guidesite import content, pipeline
 from guidesite.errors import BuildError
 from guidesite.pipeline import BuildOptions, build
@@ -232,7 +233,7 @@ def test_files_unchanged_for_a_while_are_not_read_and_their_pages_still_exact(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A source whose size, times and inode are unchanged keeps its digest; its body is read
     only if its page is rendered, and then checked against that digest."""
-    monkeypatch.setattr("guidesite.cache._SETTLED_NS", 0)  # as if every file were older
+    monkeypatch.setattr("guidesite.cache.stamps.SETTLED_NS", 0)  # as if every file were older
     out = tmp_path / "out"
     build(BuildOptions(root=project, out_dir=out))
     build(BuildOptions(root=project, out_dir=out))
@@ -248,7 +249,7 @@ def test_files_unchanged_for_a_while_are_not_read_and_their_pages_still_exact(
 def test_a_rebuild_reads_the_bodies_of_the_pages_it_renders_only(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Finding a page's neighbours in the navigation must not compare pages, which reads their bodies."""
-    monkeypatch.setattr("guidesite.cache._SETTLED_NS", 0)
+    monkeypatch.setattr("guidesite.cache.stamps.SETTLED_NS", 0)
     out = tmp_path / "out"
     build(BuildOptions(root=project, out_dir=out))
     build(BuildOptions(root=project, out_dir=out))
@@ -302,7 +303,7 @@ def test_a_save_while_a_source_is_read_is_seen_by_the_next_build(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The digest a build records must never be paired with the stamp of a later version:
     the next builds would trust it, and fail or publish the old text for good."""
-    monkeypatch.setattr("guidesite.cache._SETTLED_NS", 0)  # every stamp trusted at once
+    monkeypatch.setattr("guidesite.cache.stamps.SETTLED_NS", 0)  # every stamp trusted at once
     source = article(project, 3)
     saved: list[bool] = []
     real_fstat = os.fstat
@@ -313,7 +314,7 @@ def test_a_save_while_a_source_is_read_is_seen_by_the_next_build(
             source.write_text(source.read_text("utf-8") + "\nRUMPF, saved while read.\n", "utf-8")
         return real_fstat(fd)
 
-    monkeypatch.setattr("guidesite.cache.os.fstat", save_then_fstat)
+    monkeypatch.setattr("guidesite.cache.stamps.os.fstat", save_then_fstat)
     out = tmp_path / "out"
     build(BuildOptions(root=project, out_dir=out))
     os.utime(source)  # touched: the next build reads it, and the editor saves meanwhile
@@ -323,7 +324,7 @@ def test_a_save_while_a_source_is_read_is_seen_by_the_next_build(
         except BuildError as exc:  # acceptable once, while the file changes under the build
             assert [e.message for e in exc.errors] == ["the file changed while the site was built: build again"]
     assert saved
-    monkeypatch.setattr("guidesite.cache.os.fstat", real_fstat)
+    monkeypatch.setattr("guidesite.cache.stamps.os.fstat", real_fstat)
     build(BuildOptions(root=project, out_dir=out))
     full = tmp_path / "full"
     build(BuildOptions(root=project, out_dir=full, cache=False))
@@ -408,3 +409,25 @@ def test_a_new_title_re_renders_the_pages_that_show_it(project: Path) -> None:
     text = page.read_text("utf-8")
     page.write_text(re.sub(r"^title: .*$", 'title: "Ein ganz neuer Titel"', text, count=1, flags=re.M), "utf-8")
     assert build(BuildOptions(root=project, out_dir=project / "site")).rendered > 1
+
+
+def test_a_forked_worker_writes_objects_but_changes_nothing_in_the_cache(project: Path) -> None:
+    """Render workers are forked with the build's cache, and what they changed in their copy
+    would be lost with them: they write objects and return the stamps for the main process
+    to record. Changing the cache itself in a worker is refused."""
+    data = "<p>Im Arbeitsprozess geschrieben</p>".encode()
+    cache = BuildCache(project)
+    with cache.opened():
+        worker = os.fork()
+        if worker == 0:
+            refused = False
+            try:
+                cache.write_object(data)
+                cache.put_object(data)
+            except RuntimeError:
+                refused = True
+            finally:
+                os._exit(0 if refused else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(worker, 0)[1]) == 0
+        assert Path(cache.object_path(sha256(data))).read_bytes() == data
+        assert cache.put_object(data)[0] == sha256(data)  # in the process that opened it

@@ -1,0 +1,51 @@
+"""The digests the build cache keys everything by: of bytes, of files, of the build's inputs
+besides the pages, and of the generator itself."""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__
+from ..assets import AssetMap
+
+INPUTS = ("site.yaml", "templates", "translations", "content/sources.yaml")  # besides the pages
+_LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")  # modules with __version__
+_PACKAGE = Path(__file__).resolve().parents[1]  # guidesite/
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def files_digest(paths: Sequence[Path], base: Path) -> str:
+    """One digest over files' names (relative to base) and contents; folders are walked."""
+    digest = hashlib.sha256()
+    for path in paths:
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.relative_to(base).as_posix().encode() + b"\0")
+                digest.update(hashlib.sha256(file.read_bytes()).digest())
+            elif not file.exists():
+                digest.update(file.relative_to(base).as_posix().encode() + b"\0missing\0")
+    return digest.hexdigest()
+
+
+def inputs_digest(root: Path, assets: AssetMap) -> str:
+    """Everything besides the pages that any page's HTML may depend on.
+
+    Not whether drafts are included: which pages a page looked up and found is part of its
+    fingerprint, so the preview (with drafts) and build.py (without) share the cache.
+    """
+    files = files_digest([root / name for name in INPUTS], root)
+    names = ",".join(f"{name}={asset.output}" for name, asset in sorted(assets.assets.items()))
+    return sha256(f"{files}\0{names}".encode())
+
+
+def code_digest() -> str:
+    """The generator itself: its source files, Python's version and its libraries' versions."""
+    versions = [f"{name}={getattr(importlib.import_module(name), '__version__', '?')}" for name in _LIBRARIES]
+    material = f"{__version__}\0{sys.version}\0{' '.join(versions)}\0{files_digest([_PACKAGE], _PACKAGE)}"
+    return sha256(material.encode())

@@ -1,0 +1,129 @@
+"""The cache's index, what it records, and the lock a build holds on the cache.
+
+The index is one file with a SHA-256 of its content: a truncated or altered index is
+discarded with everything it describes. It is written atomically, so a crash leaves the
+previous one.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import os
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..outline import Outline
+from .digests import sha256
+from .stamps import Stamp
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks there
+    fcntl = None  # type: ignore[assignment]
+
+FORMAT = b"guidesite-cache-4\n"
+# Two digests of a page's front matter: of what other pages show of it (title, short
+# title, address, place in the navigation, draft state: see sources.shown_fields), and of all of it.
+Fronts = tuple[str, str]
+NO_FRONTS: Fronts = ("", "")
+# What the index keeps of a source file: the digest of the file, the digests of its front
+# matter, where its body starts, the Page's fields without body pickled apart (an index with
+# one page changed is written fast), and the file's stamp when it was read (see sources.read_pages).
+SourceEntry = tuple[str, Fronts, int, bytes, Stamp]
+# The files without a source page: (fingerprint, dependencies, name -> object, pickled scans).
+Extras = tuple[str, tuple[str, ...], dict[str, str], bytes]
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """What the cache keeps about one rendered page."""
+
+    source: str  # SHA-256 of the page's source file
+    fingerprint: str  # of everything its HTML depends on
+    deps: tuple[str, ...]  # the lookups into Site it made while rendered (see dependencies.recording_site)
+    html: str  # SHA-256 of the HTML: the object's name
+    citations: tuple[str, ...]  # keys of the sources it cites
+    ids: str  # digest of its ids, which links from other pages may point to
+    facts: str  # digest of what the link checks need, kept apart: see facts.py
+    outline: Outline  # what the translation check compares
+
+
+def facts_digest(data: bytes) -> str:
+    """The digest StoredPage.facts names facts by."""
+    return sha256(data)[:32]
+
+
+@dataclass
+class Index:
+    code: str = ""  # code_digest() the index was written with
+    inputs: str = ""  # the build-wide inputs digest of the stored pages
+    sources: dict[str, SourceEntry] = field(default_factory=dict)  # rel -> its source file
+    memo: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (key, value)
+    pages: dict[str, StoredPage] = field(default_factory=dict)  # rel -> page
+    # The pages' facts for the link checks are seldom read, so they are not in the index
+    # but appended to the file facts: digest -> (offset, length) there.
+    facts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    facts_size: int = 0  # length of the file facts this index describes
+    objects: dict[str, Stamp] = field(default_factory=dict)  # digest -> what the file must still match
+    extras: Extras | None = None
+    written: dict[str, str] = field(default_factory=dict)  # output folder -> digest of the files last written there
+    links_state: str = ""  # ids and files of the last build whose link checks passed
+    links_passed: dict[str, str] = field(default_factory=dict)  # rel -> digest of the HTML that passed then
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold the cache folder's lock: two builds of one project take turns."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def read_index(folder: Path) -> Index | None:
+    """The index in folder, or None where there is none or it is damaged."""
+    try:
+        data = (folder / "index").read_bytes()
+    except OSError:
+        return None
+    head = len(FORMAT)
+    if not data.startswith(FORMAT) or len(data) < head + 32:
+        return None
+    checksum, payload = data[head : head + 32], data[head + 32 :]
+    if hashlib.sha256(payload).digest() != checksum:
+        return None
+    try:
+        with _no_gc():
+            index = pickle.loads(payload)
+    except Exception:  # an index written by another version of the generator
+        return None
+    return index if isinstance(index, Index) else None
+
+
+def write_index(folder: Path, index: Index) -> None:
+    """Write the index atomically: a crash leaves the previous one."""
+    with _no_gc():
+        payload = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+    temporary = folder / f"index.{os.getpid()}.tmp"
+    temporary.write_bytes(FORMAT + hashlib.sha256(payload).digest() + payload)
+    os.replace(temporary, folder / "index")
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cycle collector would walk the index's objects again and again while it loads."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

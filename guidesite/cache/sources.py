@@ -1,0 +1,153 @@
+"""The pages' source files through the cache: front matter parsed and checked only for the
+files not seen before, and a page's body read only when the page is rendered.
+
+A file whose stamp is the one recorded with its digest (see stamps.py) has that digest
+still, and is not even read. The files to parse are read in worker processes, which
+return what the index is to record; the caller records it.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from ..content import FrontMatter, Page, read_page
+from ..errors import BuildError, ContentError, ErrorList
+from ..parallel import map_in_workers
+from .digests import sha256
+from .index import NO_FRONTS, Fronts, SourceEntry
+from .stamps import UNTRUSTED, Stamp, read_stamped, stamp_of
+
+CHANGED_DURING_BUILD = "the file changed while the site was built: build again"
+
+
+def shown_fields() -> tuple[str, ...]:
+    """The front matter fields other pages show of a page: in menus, breadcrumbs, previous and
+    next links, language switchers and links (its address follows from lang, which is in rel,
+    and slug). The rest (description, dates, review) shows on the page itself, and on the
+    files that list every page's details, which depend on the whole front matter (dependencies.ALL_FRONTS)."""
+    return ("title", "short_title", "key", "slug", "parent", "nav", "draft")
+
+
+def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEntry], errors: ErrorList
+               ) -> tuple[list[Page | None], dict[str, tuple[str, Fronts]], dict[str, SourceEntry]]:
+    """content.read_pages, parsing and checking only the files not known (in parallel).
+
+    Returns the pages; each read page's digests (of its file, of its front matter: rel ->
+    (digest, fronts)); and what the index is to record anew (rel -> entry).
+    """
+    pages: list[Page | None] = []
+    digests: dict[str, tuple[str, Fronts]] = {}
+    record: dict[str, SourceEntry] = {}
+    unknown: list[tuple[int, Path, str, str]] = []
+    for path, rel, lang in found:
+        entry = known.get(rel)
+        if entry:
+            with contextlib.suppress(OSError):
+                if stamp_of(os.stat(path)) == entry[4]:
+                    digests[rel] = entry[0], entry[1]
+                    pages.append(_page(entry, None, str(path)))
+                    continue
+            try:
+                data, stamp = _read(path)
+            except OSError:  # gone since it was found: the worker reports it
+                data, stamp = b"", UNTRUSTED
+            if entry[0] == sha256(data):  # touched, not changed
+                digests[rel] = entry[0], entry[1]
+                pages.append(_page(entry, data))
+                record[rel] = (*entry[:4], stamp)
+                continue
+        unknown.append((len(pages), path, rel, lang))
+        pages.append(None)
+    # Each worker reads a file once: its digest and its page come from the same bytes,
+    # even if an editor saves it meanwhile.
+    for (index, path, rel, _), (page, problems, entry) in zip(unknown, map_in_workers(_read_source, unknown, label="pages read")):
+        errors.items.extend(problems)
+        if entry[0]:
+            digests[rel] = entry[0], entry[1]
+        if entry[2] >= 0:  # the worker sent what the page is made of, not the page
+            pages[index] = _page(entry, None, str(path))
+            record[rel] = entry
+        elif page is not None:
+            pages[index] = page
+    return pages, digests, record
+
+
+def _read(path: Path) -> tuple[bytes, Stamp]:
+    """A source file's bytes, and the stamp a later build may know them by."""
+    data, stamp, settled = read_stamped(path)
+    return data, stamp if settled else UNTRUSTED
+
+
+def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], SourceEntry]:
+    """read_page, in a worker: its problems, and the page's entry for the index's sources.
+
+    Sending the entry instead of the page spares pickling its body: the page reads it from
+    the file when rendered, checked against the digest. Where the body cannot be cut from
+    the file as read_page does (start -1), the page is sent.
+    """
+    _, path, rel, lang = item
+    errors = ErrorList(path.parents[len(Path(rel).parts)])
+    try:
+        data, stamp = _read(path)
+    except OSError:  # moved or deleted since the build found it
+        errors.add(path, 1, CHANGED_DURING_BUILD)
+        return None, errors.items, ("", NO_FRONTS, -1, b"", UNTRUSTED)
+    page = read_page(path, rel, lang, errors, data)
+    if page is None:
+        return None, errors.items, ("", NO_FRONTS, -1, b"", stamp)
+    text = _normalised(data)
+    start = len(text) - len(page.body)
+    shown = tuple(getattr(page.meta, name) for name in shown_fields())
+    digest = sha256(data)
+    front = (sha256(repr((rel, shown)).encode())[:16], sha256(repr((rel, page.meta)).encode())[:16])
+    if text[start:] != page.body:
+        return page, errors.items, (digest, front, -1, b"", stamp)
+    values = [getattr(page, f.name) for f in fields(Page)]
+    values[_META], values[_BODY] = tuple(getattr(page.meta, f.name) for f in fields(FrontMatter)), ""
+    return None, errors.items, (digest, front, start, pickle.dumps(values, pickle.HIGHEST_PROTOCOL), stamp)
+
+
+def _page(entry: SourceEntry, data: bytes | None, path: str = "") -> Page:
+    """A Page from its entry in the index's sources and the bytes of its file (or, without
+    them, one that reads its body from path when first asked for it)."""
+    values = pickle.loads(entry[3])
+    values[_META] = FrontMatter(*values[_META])
+    if data is not None:
+        values[_BODY] = _normalised(data)[entry[2]:]
+        return Page(*values)
+    page = object.__new__(_LazyPage)
+    page.__dict__.update((f.name, value) for f, value in zip(fields(Page), values) if f.name != "body")
+    page.__dict__["_source"] = (path, entry[2], entry[0])
+    return page
+
+
+class _LazyPage(Page):
+    """A Page whose body is read when first used: a rebuild renders few of its pages."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "body":
+            raise AttributeError(name)
+        path, start, digest = self.__dict__["_source"]
+        try:
+            with open(path, "rb") as file:
+                data = file.read()
+        except OSError:  # moved or deleted since the build found it
+            data = b""
+        if sha256(data) != digest:
+            raise BuildError([ContentError(f"content/{self.rel}", 1, CHANGED_DURING_BUILD)])
+        self.__dict__["body"] = body = _normalised(data)[start:]
+        return body
+
+
+def _normalised(data: bytes) -> str:
+    """A source file's text as content.read_page sees it."""
+    text = data.decode("utf-8-sig")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+_META, _BODY = (next(i for i, f in enumerate(fields(Page)) if f.name == name) for name in ("meta", "body"))
