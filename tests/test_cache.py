@@ -1,8 +1,14 @@
 """The build cache: a rebuild that reuses it writes exactly what a build without it writes.
 
-Each test builds a small generated guide (bench/corpus.py) with the cache into site/,
+Each test takes a small generated guide (bench/corpus.py) built with the cache into site/,
 changes something, builds again, and compares every byte with a build of the same
 sources that ignores the cache (--no-cache).
+
+The guide is generated and built with the command line once per module, and each test
+changes a copy of it (built_corpus, project): a cold build per test made this file the
+suite's slowest. The tests of what a build trusts by an object's stamp take a guide built
+in place instead (fresh_project): in a copy, every object has a new inode and ctime, so
+the first build after the copy checks each one by its content anyway.
 """
 from __future__ import annotations
 
@@ -43,31 +49,68 @@ def inodes(folder: Path) -> dict[str, int]:
 
 
 def assert_same_as_without_cache(root: Path, tmp_path: Path) -> None:
-    """site/ (built with the cache) is byte for byte what a build without the cache writes."""
+    """site/ (built with the cache) is byte for byte what a build without the cache writes.
+
+    The reference is built in this process (the builds under test run as commands): it is
+    the same pipeline as `build.py --no-cache`, without the interpreter's start-up."""
     reference = tmp_path / "reference"
-    done = run_build(root, "--no-cache", "--out", str(reference))
-    assert done.returncode == 0, done.stderr
+    build(BuildOptions(root=root, out_dir=reference, cache=False))
     assert snapshot(root / "site") == snapshot(reference)
 
 
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    root = corpus.generate(tmp_path / "project", ARTICLES)
+def built_with_the_command_line(root: Path) -> Path:
+    corpus.generate(root, ARTICLES)
     done = run_build(root)
     assert done.returncode == 0, done.stderr
     return root
+
+
+def copy_keeping_links(source: Path, target: Path) -> Path:
+    """A copy in which what is one file stays one file, as `cp -a` copies: the site's pages
+    remain hard links to the cache's objects (and to the kept tree's files)."""
+    copied: dict[tuple[int, int], str] = {}
+
+    def copy(src: str, dst: str) -> str:
+        info = os.stat(src)
+        first = copied.setdefault((info.st_dev, info.st_ino), dst)
+        if first == dst:
+            shutil.copy2(src, dst)
+        else:
+            os.link(first, dst)
+        return dst
+
+    shutil.copytree(source, target, symlinks=True, copy_function=copy)
+    return target
+
+
+@pytest.fixture(scope="module")
+def built_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated guide, built once with the command line; tests change copies of it."""
+    return built_with_the_command_line(tmp_path_factory.mktemp("cache-corpus") / "project")
+
+
+@pytest.fixture()
+def project(built_corpus: Path, tmp_path: Path) -> Path:
+    return copy_keeping_links(built_corpus, tmp_path / "project")
+
+
+@pytest.fixture()
+def fresh_project(tmp_path: Path) -> Path:
+    """Generated and built in place just now: each cache object is the file the build wrote,
+    trusted by its stamp (size, times, inode) until something changes it."""
+    return built_with_the_command_line(tmp_path / "project")
 
 
 def article(root: Path, i: int, lang: str = "de") -> Path:
     return corpus.article_path(root, ARTICLES, i, lang)
 
 
-def test_a_rebuild_with_nothing_changed_reuses_every_file(project: Path, tmp_path: Path) -> None:
-    before = inodes(project / "site")
-    done = run_build(project)
+def test_a_rebuild_with_nothing_changed_reuses_every_file(fresh_project: Path, tmp_path: Path) -> None:
+    before = inodes(fresh_project / "site")
+    done = run_build(fresh_project)
     assert done.returncode == 0, done.stderr
-    assert inodes(project / "site") == before  # the same files, linked again: none rewritten
-    assert_same_as_without_cache(project, tmp_path)
+    assert inodes(fresh_project / "site") == before  # the same files, linked again: none rewritten
+    assert_same_as_without_cache(fresh_project, tmp_path)
 
 
 def test_editing_one_article_rewrites_only_the_pages_that_show_it(project: Path, tmp_path: Path) -> None:
@@ -195,7 +238,8 @@ def test_a_damaged_index_is_detected_and_the_cache_rebuilt(project: Path, tmp_pa
 
 
 @pytest.mark.parametrize("damage", ["truncated", "overwritten", "overwritten, time restored", "deleted"])
-def test_a_damaged_page_in_the_cache_is_rendered_again(project: Path, tmp_path: Path, damage: str) -> None:
+def test_a_damaged_page_in_the_cache_is_rendered_again(fresh_project: Path, tmp_path: Path, damage: str) -> None:
+    project = fresh_project  # its objects are trusted by their stamps: the damage must show in them
     # The site's files are links to the cache's objects: damage one through the site.
     victim = next(p for p in sorted((project / "site" / "de").rglob("index.html")) if p.parent.parent != project / "site")
     info = victim.stat()
@@ -281,7 +325,7 @@ def test_a_source_changed_while_the_build_runs_is_an_error_naming_it(
     """Bodies are read when rendered, in the worker processes: a save (or a move) since the
     pages were loaded is reported with the file, not as a traceback, and site/ stays as it was."""
     root = corpus.generate(tmp_path / "project", 40)  # enough pages for the worker processes
-    assert run_build(root, "--no-cache").returncode == 0  # a site to keep, and no cache: every page is new
+    build(BuildOptions(root=root, out_dir=root / "site", cache=False))  # a site to keep, and no cache: every page is new
     before = snapshot(root / "site")
     source = corpus.article_path(root, 40, 30)
     assemble = pipeline.assemble
@@ -357,7 +401,7 @@ def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: 
         assert run_build(project, "--drafts", "--out", str(preview)).returncode == 0
         assert run_build(project).returncode == 0
     assert (preview / "de" / "entwurf" / "index.html").is_file() and not (site / "de" / "entwurf").exists()
-    assert run_build(project, "--drafts", "--no-cache", "--out", str(tmp_path / "preview-full")).returncode == 0
+    build(BuildOptions(root=project, out_dir=tmp_path / "preview-full", drafts=True, cache=False))
     assert snapshot(preview) == snapshot(tmp_path / "preview-full")
     assert_same_as_without_cache(project, tmp_path)
 
