@@ -68,14 +68,18 @@ def test_every_image_in_the_guide_carries_its_files_size(guide: BuiltSite) -> No
     assert checked > 0
 
 
-@pytest.fixture()
-def photo_project(tmp_path: Path) -> Path:
+def with_a_photo(root: Path) -> Path:
     """The guide with a photo of 600 × 400 pixels that compresses badly, shown on one page."""
-    root = copy_project(tmp_path / "project")
+    copy_project(root)
     (root / "assets/img/foto.png").write_bytes(png(600, 400, noise=True))
     page = root / "content/de/ursachen.md"
     page.write_text(page.read_text("utf-8") + "\n![Ein Foto zum Test](assets/img/foto.png)\n", "utf-8")
     return root
+
+
+@pytest.fixture()
+def photo_project(tmp_path: Path) -> Path:
+    return with_a_photo(tmp_path / "project")
 
 
 def test_a_photo_gets_its_size_and_a_heavy_one_is_a_warning(photo_project: Path) -> None:
@@ -104,8 +108,10 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture()
-def served(photo_project: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The guide with the photo, built once for every page and width: the tests only read it."""
+    photo_project = with_a_photo(tmp_path_factory.mktemp("photo") / "project")
     subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(photo_project)], check=True, capture_output=True)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(photo_project / "site")))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
