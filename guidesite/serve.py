@@ -25,6 +25,12 @@ The preview builds into .cache/preview/, never into site/: it includes drafts, w
 not end up in the folder that gets published, and a build that runs while an editor
 types must not touch it. The pipeline's atomic swap keeps .cache/preview/ complete, so a
 failed build simply leaves the last good preview in place.
+
+On a site of SAVED_PAGES_FIRST_FROM pages or more, a save is answered twice: at once with
+the saved pages alone, rendered against the last good build and served from memory
+(guidesite/saved_pages.py), then by the full build on the builder's thread. Each save is
+counted; a build publishes only while no newer save has come, and a newer one cancels it
+between its steps, so a tab never goes back to an older text.
 """
 from __future__ import annotations
 
