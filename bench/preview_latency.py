@@ -71,7 +71,7 @@ def measure(root: Path, page_rel: str, runs: int, idle: float) -> dict[str, floa
                 marker = f"Messung {run}"
                 started = time.perf_counter()
                 source.write_text(original.replace("title: ", f"title: {marker} ", 1), "utf-8")
-                page.wait_for_function("m => document.querySelector('h1').textContent.startsWith(m)", arg=marker,
+                page.wait_for_function("m => (document.querySelector('h1')?.textContent ?? '').startsWith(m)", arg=marker,
                                        polling=10, timeout=60_000)
                 seconds.append(time.perf_counter() - started)
                 time.sleep(0.5)  # let the tab settle, as between an editor's saves
