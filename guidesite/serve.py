@@ -53,6 +53,7 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
+from .cache.sources import CHANGED_DURING_BUILD
 from .config import load_config
 from .console import changed_files, console, print_errors, print_warnings, progress, rebuild_line, saved_line
 from .error_page import Excerpt, excerpt, lenient_catalog
@@ -71,6 +72,7 @@ PORT_TRIES = 20  # a busy port: the preview tries this many ports from it on
 # hundred pages, seconds at thousands): the saved pages are rendered and shown first, while
 # the full build runs (guidesite/saved_pages.py). Below it, one reload per save is quicker.
 SAVED_PAGES_FIRST_FROM = 100
+REBUILD_TRIES = 3  # builds for one save whose sources keep changing while they are read
 
 
 class PreviewStopped(Exception):
@@ -247,16 +249,22 @@ class Preview:
         Prints one line: the time, the files that changed, what was rebuilt and how long it took."""
         what = changed_files(self.root, changed) if changed else None
         newer = lambda: generation is not None and self._generation != generation  # noqa: E731 - an int, set under the lock
-        try:
-            result = build(BuildOptions(root=self.root, out_dir=self.out_dir, drafts=True, preview=True, cancelled=newer))
-            errors: tuple[Excerpt, ...] = ()
-        except BuildCancelled:
-            return False
-        except BuildError as exc:
-            errors = tuple(excerpt(self.root, error) for error in exc.errors)
-        except Exception as exc:  # a bug in the generator must not end the preview; shown like an error
-            traceback.print_exc()
-            errors = (Excerpt(f"internal error in the generator (traceback in the console): {exc!r}"),)
+        for attempt in range(1, REBUILD_TRIES + 1):
+            try:
+                result = build(BuildOptions(root=self.root, out_dir=self.out_dir, drafts=True, preview=True, cancelled=newer))
+                errors: tuple[Excerpt, ...] = ()
+            except BuildCancelled:
+                return False
+            except BuildError as exc:
+                # A save while the build read the sources (an editor saving again, seen by the
+                # watcher a moment later): build again, as the message asks, rather than show it.
+                if generation is not None and attempt < REBUILD_TRIES and all(e.message == CHANGED_DURING_BUILD for e in exc.errors):
+                    continue
+                errors = tuple(excerpt(self.root, error) for error in exc.errors)
+            except Exception as exc:  # a bug in the generator must not end the preview; shown like an error
+                traceback.print_exc()
+                errors = (Excerpt(f"internal error in the generator (traceback in the console): {exc!r}"),)
+            break
         try:  # the configuration may be fine even when the build is not: then the error page knows the languages
             config = load_config(self.root)
             base_path, codes, default = config.base_path, config.codes, config.default_language
@@ -277,8 +285,8 @@ class Preview:
             self._published = self._generation if generation is None else generation
             before = self.state.saved
             # A tab showing a saved page that the full build made the same is spared a second reload.
-            changed = (lambda name: not (name in before and _read(self.out_dir / name) == before[name])) if before and not errors else None
-            self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs), changed)
+            reload_if = (lambda name: not (name in before and _read(self.out_dir / name) == before[name])) if before and not errors else None
+            self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs), reload_if)
         return True
 
     def _report_warnings(self, warnings: list[ContentError], changed: set[str] | None) -> None:

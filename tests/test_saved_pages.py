@@ -20,7 +20,8 @@ from tornado.websocket import websocket_connect
 
 from conftest import copy_project
 from guidesite import serve
-from guidesite.errors import BuildCancelled
+from guidesite.cache.sources import CHANGED_DURING_BUILD
+from guidesite.errors import BuildCancelled, BuildError, ContentError
 from guidesite.pipeline import BuildOptions, build
 from guidesite.saved_pages import render_saved
 from guidesite.serve import Preview
@@ -204,3 +205,29 @@ def test_a_cancelled_build_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(BuildCancelled):  # cancelled after the pages are rendered: still nothing written
         build(BuildOptions(root=root, out_dir=out, cancelled=lambda: steps.append(1) or len(steps) > 3))
     assert not out.exists()
+
+
+def test_a_save_during_a_build_makes_it_build_again_not_show_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build refuses a source that changed while it read it (guidesite/cache/sources.py):
+    in the preview that is an editor saving again, so it builds again instead of showing it."""
+    preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
+    preview.start()
+    calls = []
+
+    def changed_during_the_first(options: BuildOptions):
+        calls.append(options)
+        if len(calls) == 1:
+            raise BuildError([ContentError("content/de/ursachen.md", 1, CHANGED_DURING_BUILD)])
+        return build(options)
+
+    monkeypatch.setattr(serve, "build", changed_during_the_first)
+    tabs = Tabs(preview, version_of(get(preview, PAGE)[1]), PAGE)
+    try:
+        edit(preview, "de/ursachen.md", "title: ", "title: Nochmal – ")
+        assert tabs.told(0)
+        assert len(calls) == 2 and not preview.state.errors
+        status, page, _ = get(preview, PAGE)
+        assert status == 200 and title(page).startswith("Nochmal – ")
+    finally:
+        tabs.close()
+        preview.stop()
