@@ -287,6 +287,8 @@ class Preview:
             # A tab showing a saved page that the full build made the same is spared a second reload.
             reload_if = (lambda name: not (name in before and _read(self.out_dir / name) == before[name])) if before and not errors else None
             self._publish(State(errors=errors, base_path=base_path, codes=codes, default_language=default, catalogs=catalogs), reload_if)
+        if not errors and result.last is not None and len(result.last.site.entries) >= self.saved_pages_first_from:
+            result.last.templates, result.last.bodies  # made now, while the editor reads, not on the next save
         return True
 
     def _report_warnings(self, warnings: list[ContentError], changed: set[str] | None) -> None:
