@@ -35,7 +35,9 @@ between its steps, so a tab never goes back to an older text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import os
 import signal
 import socket
 import sys
@@ -72,6 +74,7 @@ PORT_TRIES = 20  # a busy port: the preview tries this many ports from it on
 # hundred pages, seconds at thousands): the saved pages are rendered and shown first, while
 # the full build runs (guidesite/saved_pages.py). Below it, one reload per save is quicker.
 SAVED_PAGES_FIRST_FROM = 100
+BUILDER_NICENESS = 10  # added to the full builds' scheduling niceness (see _build_newest)
 REBUILD_TRIES = 3  # builds for one save whose sources keep changing while they are read
 
 
@@ -214,6 +217,11 @@ class Preview:
 
     def _build_newest(self) -> None:
         """The builder's thread: a full build for the newest saves, until the preview stops."""
+        # Behind the saved pages, the full build is background work: at a lower priority (on
+        # Linux per thread, and inherited by the workers and the indexer it starts), the
+        # server, the saved pages and the editor's browser get the cores first.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BUILDER_NICENESS)
         while True:
             with self._work:
                 while self._built == self._generation and not self._closing:

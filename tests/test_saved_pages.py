@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -228,6 +229,29 @@ def test_a_save_during_a_build_makes_it_build_again_not_show_an_error(tmp_path: 
         assert len(calls) == 2 and not preview.state.errors
         status, page, _ = get(preview, PAGE)
         assert status == 200 and title(page).startswith("Nochmal – ")
+    finally:
+        tabs.close()
+        preview.stop()
+
+
+def test_full_builds_after_saves_run_behind_the_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The builder's thread, and so the workers and the indexer it starts, yields the cores
+    to the server, the saved pages and the browser."""
+    preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
+    preview.start()
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = []
+
+    def noting_priority(options: BuildOptions):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return build(options)
+
+    monkeypatch.setattr(serve, "build", noting_priority)
+    tabs = Tabs(preview, version_of(get(preview, PAGE)[1]), PAGE)
+    try:
+        edit(preview, "de/ursachen.md", "title: ", "title: Dahinter – ")
+        assert tabs.told(0)
+        assert seen == [min(ours + serve.BUILDER_NICENESS, 19)]
     finally:
         tabs.close()
         preview.stop()
