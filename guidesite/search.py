@@ -1,12 +1,23 @@
-"""The search step: one Pagefind index per language, made from the rendered pages.
+"""The search step: each language's Pagefind index, in shards, made from the rendered pages.
 
-Pagefind's Python API (package `pagefind[bin]`, pinned) drives its indexer binary. Each
-language's pages are linked into a folder of their own and indexed there with one request
-(`add_directory`), and the bundle comes back in memory (`get_files`): the API's
+Pagefind's Python API (package `pagefind[bin]`, pinned) drives its indexer binary. A
+language's pages are split into shards of about PAGES_PER_SHARD pages, each page by a
+stable hash of its address (one shard below 1.5 times that many pages, as for the guide
+itself). Each shard is a Pagefind index of its own, kept in the build cache under a digest
+of its own pages' HTML: a build re-indexes only the shards in which a page changed, so an
+edited article costs the indexing of its shard, not of its language. The first shard is
+the language's bundle in site/<lang>/pagefind/ (Pagefind's script, worker and WebAssembly,
+for that language's stemming); the others hold only their index, in
+site/<lang>/pagefind/shard-<n>/, listed in site/<lang>/pagefind/shards.json. The site's
+search script (assets/js/search-ui.js) loads the first and merges the others into it with
+Pagefind's `mergeIndex`: they are searched with the first one's WebAssembly, downloaded
+once, and their results are ranked in one list. No shard holds another language's pages.
+
+Each shard's pages are linked into a folder of their own and indexed there with one
+request (`add_directory`), and its bundle comes back in memory (`get_files`): the API's
 `add_html_file` gets each answer only on its reader's next poll, a tenth of a second later,
-which would be eight minutes for 5,000 pages. A language's
-bundle is kept in the build cache under a digest of its pages' HTML, so a build in which no
-page of a language changed does not index it again.
+which would be eight minutes for 5,000 pages. The shards to index are asked for at the
+same time, from one indexer process per core, so those waits overlap.
 
 Only a page's article, marked data-pagefind-body by the templates, is indexed: menu,
 footer and disclaimer are outside it, and a page without the mark (a 404 page, the A–Z
@@ -20,19 +31,28 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import signal
 import tempfile
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .a_z import check_a_z_free
 from .cache import BuildCache
 from .content import CONTENT_DIR
 from .errors import ErrorList
+from .parallel import cores
 from .site import Site
 
 SEARCH_DIR = "pagefind"  # site/<lang>/pagefind/: Pagefind's script finds the site's pages from this name
+# About what one edit re-indexes. Fewer, larger shards cost a one-edit build more indexing;
+# more, smaller ones cost a reader's first search more requests (each shard's metadata and
+# the part of its index that holds the word).
+PAGES_PER_SHARD = 250
+SHARD_FOLDER = "shard-"  # site/<lang>/pagefind/shard-<n>/: the language's shards after the first
+SHARDS_FILE = "shards.json"  # site/<lang>/pagefind/shards.json: those folders, for the search script
 # The attribute as the templates write it, last in the tag: in a page's text it would read
 # 'data-pagefind-body&gt;', so text about it is not taken for the mark.
 BODY_MARK = b" data-pagefind-body>"
@@ -40,13 +60,45 @@ BODY_MARK = b" data-pagefind-body>"
 _EXCLUDE = [".toc", ".pager", ".review"]
 # The bundle's own search interfaces and the highlighter: the site has a search script of its own.
 _UNUSED = ("pagefind-ui.", "pagefind-component-ui.", "pagefind-modular-ui.", "pagefind-highlight.", "playground/")
+# What only the first shard needs: the others are searched by its script, worker and WebAssembly.
+_FIRST_ONLY = ("pagefind.js", "pagefind-worker.js", "wasm.")
 _ANSWER_LIMIT = 1 << 30  # bytes of one answer from the indexer
+_STOP_WAIT = 2.0  # seconds an indexer whose input is closed has to end before it is killed
 _DEPENDENCY = "pyproject.toml"  # where the indexer is named (pinned in constraints.txt)
 _SETUP = "run: bash scripts/setup.sh (it installs pagefind[bin] as pinned in constraints.txt)"
 
 
 class IndexerFailed(Exception):
     """Pagefind could not index: the message says why, in one line."""
+
+
+@dataclass(frozen=True, order=True)
+class Shard:
+    """One part of a language's index: shard 0 is the one the search script loads first."""
+
+    lang: str
+    number: int
+
+    @property
+    def folder(self) -> str:
+        """Where its bundle goes in site/."""
+        return f"{self.lang}/{SEARCH_DIR}/" + (f"{SHARD_FOLDER}{self.number}/" if self.number else "")
+
+
+def shard_count(pages: int) -> int:
+    """How many shards a language of this many pages is indexed in."""
+    return max(1, round(pages / PAGES_PER_SHARD))
+
+
+def shard_of(output: str, count: int, home: str) -> int:
+    """The shard of the page at this path in site/: the same in every build while the count
+    is. Numbered from the language's home page (`home`): the first shard, whose entry tells
+    Pagefind the language (and so its stemming), holds it and is never empty."""
+    return (_hash(output) - _hash(home)) % count
+
+
+def _hash(output: str) -> int:
+    return int.from_bytes(hashlib.sha256(output.encode()).digest()[:8], "big")
 
 
 def search_bundle(site: Site, files: Mapping[str, bytes | str], cache: BuildCache, errors: ErrorList) -> dict[str, bytes | str]:
@@ -64,30 +116,54 @@ def search_bundle(site: Site, files: Mapping[str, bytes | str], cache: BuildCach
         pages[entry.lang][entry.output] = files[entry.output]
     if errors.items:
         return {}
-    bundle: dict[str, bytes | str] = {}
-    todo: dict[str, str] = {}  # language -> key of its pages
-    for code, language_pages in pages.items():
-        key = _key(language_pages)
-        known = cache.derived_files(f"search:{code}", key)
+    shards = _shards(pages)
+    made: dict[Shard, dict[str, bytes | str]] = {}
+    todo: dict[Shard, str] = {}  # shard -> key of its pages
+    for shard, shard_pages in shards.items():
+        key = _key(shard, shard_pages)
+        known = cache.derived_files(_cache_name(shard), key)
         if known is None:
-            todo[code] = key
+            todo[shard] = key
         else:
-            bundle.update(known)
-    if not todo:
-        return bundle
-    try:
-        made = _index({code: pages[code] for code in todo}, cache)
-    except IndexerFailed as exc:
-        errors.add(site.config.root / _DEPENDENCY, 1, f"search: {exc}")
-        return {}
-    for code, key in todo.items():
-        bundle.update(cache.store_derived_files(f"search:{code}", key, made[code]))
+            made[shard] = dict(known)
+    if todo:
+        try:
+            indexed = _index({shard: shards[shard] for shard in todo}, cache)
+        except IndexerFailed as exc:
+            errors.add(site.config.root / _DEPENDENCY, 1, f"search: {exc}")
+            return {}
+        for shard, key in todo.items():
+            made[shard] = cache.store_derived_files(_cache_name(shard), key, indexed[shard])
+    bundle: dict[str, bytes | str] = {}
+    for shard in sorted(made):
+        bundle.update(made[shard])
+    for code in pages:
+        first = Shard(code, 0).folder
+        # A shard whose pages all lack an article has no index to merge.
+        others = [shard.folder.removeprefix(first) for shard in sorted(made) if shard.lang == code and shard.number and made[shard]]
+        bundle[first + SHARDS_FILE] = json.dumps(others).encode()
     return bundle
 
 
-def _key(pages: Mapping[str, bytes | str]) -> str:
-    """What a language's index is made from: the indexer's version and settings, each page's address and HTML."""
-    digest = hashlib.sha256(f"{_version()}\0{_EXCLUDE}\0{BODY_MARK!r}\0{_UNUSED}".encode())
+def _shards(pages: dict[str, dict[str, bytes | str]]) -> dict[Shard, dict[str, bytes | str]]:
+    """Each language's pages (language -> path in site/ -> content) by the shard they go into."""
+    shards: dict[Shard, dict[str, bytes | str]] = {}
+    for code, language_pages in pages.items():
+        count = shard_count(len(language_pages))
+        shards[Shard(code, 0)] = {}  # even without pages: the search script loads the first shard
+        for output, content in language_pages.items():
+            shards.setdefault(Shard(code, shard_of(output, count, f"{code}/index.html")), {})[output] = content
+    return shards
+
+
+def _cache_name(shard: Shard) -> str:
+    return f"search:{shard.lang}:{shard.number}"
+
+
+def _key(shard: Shard, pages: Mapping[str, bytes | str]) -> str:
+    """What a shard's index is made from: the indexer's version and settings, the shard's
+    place, each of its pages' address and HTML."""
+    digest = hashlib.sha256(f"{_version()}\0{_EXCLUDE}\0{BODY_MARK!r}\0{_UNUSED}\0{_FIRST_ONLY}\0{shard.folder}".encode())
     for output in sorted(pages):
         content = pages[output]
         digest.update(f"\0{output}\0{content if isinstance(content, str) else hashlib.sha256(content).hexdigest()}".encode())
@@ -101,17 +177,21 @@ def _version() -> str:
         return "-"
 
 
-def _index(pages: dict[str, dict[str, bytes | str]], cache: BuildCache) -> dict[str, dict[str, bytes]]:
-    """Index each language's pages; returns language -> its bundle's files by path in site/."""
+def _index(shards: dict[Shard, dict[str, bytes | str]], cache: BuildCache) -> dict[Shard, dict[str, bytes]]:
+    """Index each shard's pages; returns shard -> its bundle's files by path in site/ (none
+    for a shard after the first with no page to search)."""
     _check_executable()
     # Beside the cache's objects when there is a cache, so that pages are hard-linked, not copied.
     parent = cache.folder if cache.enabled else None
     with tempfile.TemporaryDirectory(prefix="search-", dir=parent) as work:
-        folders = {code: _page_folder(Path(work) / code, code, language_pages, cache)
-                   for code, language_pages in pages.items()}
-        bundles: dict[str, list[dict]] = {}
+        folders: dict[Shard, Path] = {}
+        for shard, shard_pages in shards.items():
+            folder = Path(work) / f"{shard.lang}-{shard.number}"
+            if _page_folder(folder, shard.lang, shard_pages, cache) or not shard.number:
+                folders[shard] = folder
+        bundles: dict[Shard, list[dict]] = {}
         _run_in_thread(_index_folders(folders, bundles))
-    return {code: _site_files(bundles[code], code) for code in pages}
+    return {shard: _site_files(bundles[shard], shard) if shard in bundles else {} for shard in shards}
 
 
 def _check_executable() -> None:
@@ -129,15 +209,18 @@ def _check_executable() -> None:
         raise IndexerFailed(f"Pagefind's indexer binary is not installed for this platform{where}: {_SETUP}")
 
 
-def _page_folder(folder: Path, code: str, pages: Mapping[str, bytes | str], cache: BuildCache) -> Path:
-    """A folder holding the language's pages that have an article, at their paths below site/<lang>/."""
+def _page_folder(folder: Path, code: str, pages: Mapping[str, bytes | str], cache: BuildCache) -> int:
+    """A folder holding those of the pages that have an article, at their paths below
+    site/<lang>/ (so that every shard addresses its pages from there); returns how many."""
     folder.mkdir(parents=True)
     prefix = f"{code}/"
+    linked = 0
     for output, content in pages.items():
         source = cache.object_path(content) if isinstance(content, str) else None
         data = content if isinstance(content, bytes) else Path(source).read_bytes()  # type: ignore[arg-type]
         if BODY_MARK not in data:
             continue
+        linked += 1
         target = folder / output.removeprefix(prefix)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -146,16 +229,43 @@ def _page_folder(folder: Path, code: str, pages: Mapping[str, bytes | str], cach
             os.link(source, target)
         except OSError:  # no cache, or another file system
             target.write_bytes(data)
-    return folder
+    return linked
 
 
-async def _index_folders(folders: dict[str, Path], bundles: dict[str, list[dict]]) -> None:
-    """One indexer process, one index per language (each sees that language's pages only);
-    each bundle's files are handed back in memory.
+async def _index_folders(folders: dict[Shard, Path], bundles: dict[Shard, list[dict]]) -> None:
+    """One index per shard (each sees its own pages only, all of one language), asked for
+    all at once; each bundle's files are handed back in memory. An indexer process answers
+    its requests one after another: with several shards to index, one process per core
+    (a shard's index is the same whichever process makes it).
 
     Not written to disk by the indexer: it answers before its writes reach the files (they
     are still buffered), and it exits without finishing them when its input closes.
     """
+    services: list = []
+    tasks: list[asyncio.Future] = []
+    try:
+        for _ in range(min(len(folders), cores())):
+            services.append(await _launch())
+        tasks = [asyncio.ensure_future(_index_folder(services[i % len(services)], shard, folder, bundles))
+                 for i, (shard, folder) in enumerate(folders.items())]
+        if tasks:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        # The first shard's failure in the order asked for: when the indexer stops, all fail at once.
+        failed = next((task for task in tasks if task.done() and not task.cancelled() and task.exception()), None)
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for service in services:
+            await _stop(service)
+        raise
+    for service in services:  # every answer is in: nothing is left for them to do
+        await _stop(service)
+
+
+async def _launch():
     from pagefind.service import PagefindService
 
     try:
@@ -165,34 +275,45 @@ async def _index_folders(folders: dict[str, Path], bundles: dict[str, list[dict]
     # The API reads each answer whole, and a bundle of thousands of pages is one answer of
     # many megabytes: beyond the API's 2 MiB limit, its reader would stop.
     service._backend.stdout._limit = _ANSWER_LIMIT
-    try:
-        for code, folder in folders.items():
-            config = {"exclude_selectors": _EXCLUDE, "keep_index_url": False}
-            index = await _answer(service, service.create_index(config), code)  # type: ignore[arg-type]
-            await _answer(service, index.add_directory(str(folder)), code)
-            bundles[code] = await _answer(service, index.get_files(), code)
-    except BaseException:
-        await _stop(service)
-        raise
-    await service.close()
+    return service
+
+
+async def _index_folder(service, shard: Shard, folder: Path, bundles: dict[Shard, list[dict]]) -> None:
+    config = {"exclude_selectors": _EXCLUDE, "keep_index_url": False}
+    index = await _answer(service, service.create_index(config), shard.lang)  # type: ignore[arg-type]
+    await _answer(service, index.add_directory(str(folder)), shard.lang)
+    # The indexer has read the pages: their links go while it writes the index, not after.
+    removed = asyncio.ensure_future(asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True))
+    bundles[shard] = await _answer(service, index.get_files(), shard.lang)
+    await removed
 
 
 async def _answer(service, request, code: str):
     """The indexer's answer to a request; IndexerFailed if the indexer stops first.
 
     The API's reader ends when the indexer's output ends (it crashed, was killed) or is not
-    its protocol (a panic message): its requests would then wait for ever.
+    its protocol (a panic message): its requests would then wait for ever. A request is not
+    written to an indexer known to have stopped: with many shards asking at once, asyncio
+    would warn on stderr of each write to the closed pipe after the fifth.
     """
-    task = asyncio.ensure_future(request)
     reader = service._poll_task  # the API's reader of the indexer's answers
-    await asyncio.wait({task, reader}, return_when=asyncio.FIRST_COMPLETED)
-    if task.done() and not isinstance(task.exception(), ConnectionError):  # not a request to a closed pipe
+    stdin = service._backend.stdin
+    if reader.done() or stdin is None or stdin.is_closing():
+        request.close()
+    else:
+        task = asyncio.ensure_future(request)
         try:
-            return task.result()
-        except Exception as exc:  # an error the indexer answered with
-            raise IndexerFailed(f"Pagefind's indexer refused to index {code}: {_one_line(exc)}: {_SETUP}") from None
-    task.cancel()
-    if reader.done() and not isinstance(reader.exception(), asyncio.IncompleteReadError):
+            await asyncio.wait({task, reader}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # another shard failed: this request's outcome is nobody's
+            task.cancel()
+            raise
+        if task.done() and not isinstance(task.exception(), ConnectionError):  # not a request to a closed pipe
+            try:
+                return task.result()
+            except Exception as exc:  # an error the indexer answered with
+                raise IndexerFailed(f"Pagefind's indexer refused to index {code}: {_one_line(exc)}: {_SETUP}") from None
+        task.cancel()
+    if reader.done() and not reader.cancelled() and not isinstance(reader.exception(), asyncio.IncompleteReadError):
         stopped = "it wrote what is not Pagefind's protocol"
     else:  # its input or output closed: it is ending
         stopped = f"exit code {await service._backend.wait()}"
@@ -200,16 +321,27 @@ async def _answer(service, request, code: str):
 
 
 async def _stop(service) -> None:
-    """End the indexer without waiting for the answers it will never send (the API's close()
-    would wait for them), and let it go while the event loop still runs."""
-    service._poll_task.cancel()
+    """End the indexer, whether or not it has ended on its own, without waiting for answers
+    it may never send (the API's close() would wait for them, and fail on an indexer that
+    has ended), and let it go while the event loop still runs."""
+    reader = service._poll_task
+    if reader.done() and not reader.cancelled():
+        reader.exception()  # its output ended: seen, or asyncio would print it at exit
+    reader.cancel()
     backend = service._backend
-    if backend.returncode is None:
-        backend.kill()
-    await backend.wait()
     if backend.stdin is not None:
-        backend.stdin.close()
-    await asyncio.sleep(0)  # the transport closes on the loop's next turn
+        backend.stdin.close()  # Pagefind's indexer ends when its input does
+    try:
+        await asyncio.wait_for(backend.wait(), _STOP_WAIT)
+    except asyncio.TimeoutError:
+        # Only now, while it runs: killing an indexer that has just ended would reap it
+        # before asyncio does, which then prints "Unknown child process" on stderr.
+        backend.kill()
+        await backend.wait()
+    # Its pipes closed now, not when the process object is collected: by then the event
+    # loop may be closed, and asyncio would print an error about it.
+    backend._transport.close()
+    await asyncio.sleep(0)  # the pipes close on the loop's next turn
 
 
 def _one_line(exc: BaseException) -> str:
@@ -239,12 +371,13 @@ def _run_in_thread(coroutine) -> None:
         raise failure[0]
 
 
-def _site_files(bundle: list[dict], code: str) -> dict[str, bytes]:
-    """The files of a bundle that the site's search needs, by path in site/."""
+def _site_files(bundle: list[dict], shard: Shard) -> dict[str, bytes]:
+    """The files of a shard's bundle that the site's search needs, by path in site/."""
     contents = {str(file["path"]).replace(os.sep, "/"): file["content"] for file in bundle}
     if "pagefind-entry.json" not in contents:
-        raise IndexerFailed(f"Pagefind's indexer made no index for {code}: build again; if it fails again, {_SETUP}")
+        raise IndexerFailed(f"Pagefind's indexer made no index for {shard.lang}: build again; if it fails again, {_SETUP}")
     entry = json.loads(contents["pagefind-entry.json"])
     wasm = {f"wasm.{language['wasm']}.pagefind" for language in entry["languages"].values()} or {"wasm.unknown.pagefind"}
-    return {f"{code}/{SEARCH_DIR}/{name}": data for name, data in sorted(contents.items())
-            if not name.startswith(_UNUSED) and not (name.startswith("wasm.") and name not in wasm)}
+    return {f"{shard.folder}{name}": data for name, data in sorted(contents.items())
+            if not name.startswith(_UNUSED) and not (name.startswith("wasm.") and name not in wasm)
+            and not (shard.number and name.startswith(_FIRST_ONLY))}

@@ -1,15 +1,19 @@
-"""Search: one Pagefind index per language (guidesite/search.py), the search field in every
-page's header (assets/js/search.js, search-ui.js) and the A-Z page it leads to without
-JavaScript (guidesite/a_z.py). The index is read as the browser reads it: Pagefind's
-fragments are gzip-compressed JSON behind a signature."""
+"""Search: one Pagefind index per language, in shards for a large one (guidesite/search.py),
+the search field in every page's header (assets/js/search.js, search-ui.js) and the A-Z page
+it leads to without JavaScript (guidesite/a_z.py). The index is read as the browser reads
+it: Pagefind's fragments are gzip-compressed JSON behind a signature."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import gzip
 import json
 import os
 import stat
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,20 +25,32 @@ import guidesite.search
 from conftest import REPO, BuiltSite, copy_project
 from guidesite.pipeline import BuildOptions, build
 from guidesite.serve import Preview
-from test_browser import AXE_TAGS, PHONE, Watcher, _axe_violations, _context, _url_path, axe, server  # noqa: F401 (fixtures)
+from test_browser import (AXE_TAGS, PHONE, Watcher, _axe_violations, _context, _QuietHandler, _Server, _url_path,  # noqa: F401 (fixtures)
+                          axe, server)
 
 SIGNATURE = b"pagefind_dcd"
+# Pages per shard for the sharded sites below: the guide's 17 pages a language then make 5
+# or 6 shards, as 1,500 pages would with the real setting (guidesite.search.PAGES_PER_SHARD).
+SMALL_SHARDS = 3
 
 
-def indexed(site: Path, lang: str) -> dict[str, dict]:
-    """What the language's index holds: each record (url, content, meta) by URL."""
+def indexed(site: Path, lang: str, folder: str | None = None) -> dict[str, dict]:
+    """What the language's index holds, in all its shards or in the one in `folder` (its path
+    below site/<lang>/pagefind/, "" for the first): each record (url, content, meta) by URL."""
     records = {}
-    for fragment in sorted((site / lang / "pagefind" / "fragment").glob("*.pf_fragment")):
+    pattern = "**/fragment/*.pf_fragment" if folder is None else f"{folder}fragment/*.pf_fragment"
+    for fragment in sorted((site / lang / "pagefind").glob(pattern)):
         data = gzip.decompress(fragment.read_bytes())
         assert data.startswith(SIGNATURE)
         record = json.loads(data[len(SIGNATURE):])
+        assert f"/{lang}{record['url']}" not in records, f"{record['url']} is in two shards"
         records[f"/{lang}{record['url']}"] = record
     return records
+
+
+def shards(site: Path, lang: str) -> list[str]:
+    """The language's shards as the search script finds them: the first, then those listed."""
+    return ["", *json.loads((site / lang / "pagefind" / "shards.json").read_text("utf-8"))]
 
 
 def language_pages(guide: BuiltSite, lang: str) -> list[str]:
@@ -55,6 +71,7 @@ def _letters(text: str) -> str:
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_each_language_has_an_index_of_its_own_pages_main_content(guide: BuiltSite, lang: str) -> None:
     entry = json.loads((guide.root / lang / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert shards(guide.root, lang) == [""]  # a site of this size has one shard a language
     # One language per index, stemmed as that language (Pagefind's WebAssembly for it).
     assert list(entry["languages"]) == [lang] and entry["languages"][lang]["wasm"] == lang
     records = indexed(guide.root, lang)
@@ -116,9 +133,9 @@ def test_a_build_in_which_no_page_changed_does_not_index(tmp_path: Path, monkeyp
     indexed_languages: list[set[str]] = []
     real = guidesite.search._index
 
-    def counting(pages, cache):
-        indexed_languages.append(set(pages))
-        return real(pages, cache)
+    def counting(shards, cache):
+        indexed_languages.append({shard.lang for shard in shards})
+        return real(shards, cache)
 
     monkeypatch.setattr(guidesite.search, "_index", counting)
     out = project / "site"
@@ -287,3 +304,131 @@ def test_without_javascript_the_search_field_leads_to_every_page_of_the_language
     listed = {urlsplit(a.get_attribute("href")).path for a in page.locator(".a-z__pages dt a").all() if a.is_visible()}
     assert listed == {_url_path(rel) for rel in language_pages(guide, lang)}
     context.close()
+
+
+# -- a large language's index in shards ----------------------------------------------------
+
+def _build_sharded(project: Path) -> Path:
+    out = project / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(guidesite.search, "PAGES_PER_SHARD", SMALL_SHARDS)
+        build(BuildOptions(root=project, out_dir=out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The guide built with a few pages per shard: several shards a language."""
+    return _build_sharded(copy_project(tmp_path_factory.mktemp("sharded") / "project"))
+
+
+@contextlib.contextmanager
+def _serving(folder: Path) -> Iterator[str]:
+    httpd = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def sharded_server(sharded: Path) -> Iterator[str]:
+    with _serving(sharded) as url:
+        yield url
+
+
+def _shard_of_each_page(site: Path, lang: str) -> dict[str, str]:
+    """URL -> the folder of the shard that holds it."""
+    return {url: folder for folder in shards(site, lang) for url in indexed(site, lang, folder)}
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_large_language_is_indexed_in_shards_that_hold_each_of_its_pages_once(sharded: Path, lang: str) -> None:
+    folders = shards(sharded, lang)
+    assert len(folders) >= 4
+    # Every shard on disk is listed for the search script, and every listed one is there.
+    assert sorted(folders[1:]) == sorted(f"{p.name}/" for p in (sharded / lang / "pagefind").iterdir() if p.name.startswith("shard-"))
+    for folder in folders:
+        bundle = sharded / lang / "pagefind" / folder
+        entry = json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
+        assert list(entry["languages"]) == [lang] and entry["languages"][lang]["wasm"] == lang, folder
+        assert entry["languages"][lang]["page_count"] == len(indexed(sharded, lang, folder)) > 0, folder
+        # Only the first shard carries Pagefind's script, worker and WebAssembly: the search uses the first's for all.
+        carried = {(bundle / name).exists() for name in ("pagefind.js", "pagefind-worker.js", f"wasm.{lang}.pagefind")}
+        assert carried == {folder == ""}, folder
+    # indexed() refuses a page found in two shards.
+    assert set(indexed(sharded, lang)) == {_url_path(rel) for rel in language_pages(BuiltSite(sharded), lang)}
+
+
+@pytest.mark.browser
+def test_a_search_covers_every_shard_of_the_readers_language_in_one_list(sharded: Path, sharded_server: str, browser: Browser) -> None:
+    holder = _shard_of_each_page(sharded, "de")
+    folders = shards(sharded, "de")
+    last = indexed(sharded, "de", folders[-1])
+    url, record = sorted(last.items())[0]
+    context = _context(browser)
+    page = context.new_page()
+    watcher = Watcher(page, sharded_server)
+    requested: list[str] = []
+    context.on("request", lambda r: requested.append(urlsplit(r.url).path))
+    page.goto(sharded_server + "/de/")
+    assert url in _search(page, record["meta"]["title"])  # a page in the last shard
+    # Each shard's index was asked for; Pagefind's WebAssembly and worker once, from the first shard.
+    for folder in folders:
+        assert f"/de/pagefind/{folder}pagefind-entry.json" in requested, folder
+    assert [p for p in requested if "/wasm." in p] == ["/de/pagefind/wasm.de.pagefind"], requested
+    assert [p for p in requested if p.endswith("pagefind-worker.js")] == ["/de/pagefind/pagefind-worker.js"], requested
+
+    word = "Rücken"
+    assert len({holder[u] for u, r in indexed(sharded, "de").items() if word.casefold() in r["content"].casefold()}) >= 2
+    page.get_by_role("searchbox").fill("")
+    _search(page, word)
+    more = page.locator(".site-search__more")
+    while more.is_visible():  # every result, batch after batch
+        shown = page.locator(".site-search__list a").count()
+        more.click()
+        page.wait_for_function("n => document.querySelectorAll('.site-search__list a').length > n", arg=shown)
+    found = [urlsplit(a.get_attribute("href")).path for a in page.locator(".site-search__list a").all()]
+    assert all(path.startswith("/de/") for path in found), found
+    assert len({holder[path] for path in found}) >= 2, found  # results of several shards, in one list
+    assert str(len(found)) in page.locator(".site-search__status").inner_text()
+    assert not [p for p in requested if "/en/" in p], requested
+    assert watcher.take() == []
+    context.close()
+
+
+@pytest.mark.browser
+def test_an_edit_re_indexes_only_the_shard_of_the_page_edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser) -> None:
+    project = copy_project(tmp_path / "project")
+    out = _build_sharded(project)
+    holder = _shard_of_each_page(out, "de")["/de/vorbeugen/aufwaermen/"]
+    others = {lang: [folder for folder in shards(out, lang) if (lang, folder) != ("de", holder)] for lang in ("de", "en")}
+
+    def bundle(lang: str, folder: str) -> dict[str, bytes]:
+        files = (out / lang / "pagefind" / folder).rglob("*")
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in files if p.is_file() and not p.relative_to(out / lang / "pagefind" / folder).parts[0].startswith("shard-")}
+
+    before = {(lang, folder): bundle(lang, folder) for lang in others for folder in others[lang]}
+    indexed_shards: list[list[tuple[str, int]]] = []
+    real = guidesite.search._index
+
+    def counting(to_index, cache):
+        indexed_shards.append(sorted((shard.lang, shard.number) for shard in to_index))
+        return real(to_index, cache)
+
+    monkeypatch.setattr(guidesite.search, "_index", counting)
+    edited = project / "content/de/vorbeugen/aufwaermen.md"
+    edited.write_text(edited.read_text("utf-8") + "\nEin neuer Satz über Schnürsenkelknoten.\n", "utf-8")
+    _build_sharded(project)
+
+    assert indexed_shards == [[("de", int(holder.removeprefix("shard-").rstrip("/") or 0))]]
+    assert {key: bundle(*key) for key in before} == before  # every other shard as it was
+    assert "Schnürsenkelknoten" in indexed(out, "de", holder)["/de/vorbeugen/aufwaermen/"]["content"]
+    with _serving(out) as url:
+        context = _context(browser)
+        page = context.new_page()
+        page.goto(url + "/de/")
+        assert _search(page, "Schnürsenkelknoten")[0] == "/de/vorbeugen/aufwaermen/"  # the one page with the whole word
+        context.close()

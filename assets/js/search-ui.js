@@ -1,8 +1,11 @@
 /* The site's search, loaded by search.js when a reader starts to search: Pagefind's script
    and index for the page's language (site/<lang>/pagefind/), and a list of results with
    title, an excerpt with the match marked, and the link. The words come from the page
-   (data attributes, translated by the build). */
+   (data attributes, translated by the build). A large language's index comes in shards
+   (guidesite/search.py): the first is loaded, the others listed in its folder's shards.json
+   are merged into it, so one search covers the whole language in one ranked list. */
 const BATCH = 8;
+const EXCERPT = 18; // words
 
 export function start(form) {
   const input = form.querySelector("input");
@@ -22,9 +25,21 @@ export function start(form) {
   let results = [];
   let shown = 0;
   let latest = 0;
-  const ready = import(form.dataset.index).then(async (pagefind) => {
-    await pagefind.options({ excerptLength: 18 });
+  const bundle = new URL(form.dataset.index, location.href); // <lang>/pagefind/pagefind.js
+  const shards = fetch(new URL("shards.json", bundle), { cache: "no-cache" }).then((response) => {
+    if (!response.ok) {
+      throw new Error(`${response.status}: ${response.url}`);
+    }
+    return response.json();
+  });
+  const ready = Promise.all([import(form.dataset.index), shards]).then(async ([pagefind, folders]) => {
+    await pagefind.options({ excerptLength: EXCERPT });
     await pagefind.init();
+    // Searched with the first shard's WebAssembly (Pagefind waits for it and loads no other);
+    // their pages' addresses start from the language's folder, as the first shard's do.
+    const language = new URL("../", bundle).pathname;
+    await Promise.all(folders.map((folder) => pagefind.mergeIndex(new URL(folder, bundle).pathname,
+      { excerptLength: EXCERPT, baseUrl: language })));
     return pagefind;
   });
   ready.catch(() => {});
