@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from guidesite.pipeline import BuildOptions, build
+from guidesite.serve import Preview
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -80,3 +81,21 @@ def browser() -> Iterator["Browser"]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture()
+def preview(tmp_path: Path) -> Iterator[Preview]:
+    """A preview (`build.py serve`) of its own on a free port, for a test that edits the sources."""
+    server = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def unchanged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
+    """One preview shared by the tests that only read from it."""
+    server = Preview(copy_project(tmp_path_factory.mktemp("unchanged") / "project"), "127.0.0.1", 0)
+    server.start()
+    yield server
+    server.stop()

@@ -8,14 +8,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,31 +27,13 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from conftest import REPO, copy_project
 from guidesite import serve
-from guidesite.serve import PREVIEW_DIR, Preview, Watcher, inject, is_loopback
+from guidesite.serve import PREVIEW_DIR, Preview
 
 SCRIPT = re.compile(rb'<script src="/livereload\.js\?host=127\.0\.0\.1&amp;port=(\d+)&amp;snipver=(v\d+)"></script>\n</head>')
 LIVERELOAD_JS = Path(livereload.__file__).parent / "vendors/livereload.js"
 T = TypeVar("T")
 PROTOCOL = "http://livereload.com/protocols/official-7"
 RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # livereload.js reloads the page
-
-
-@pytest.fixture()
-def preview(tmp_path: Path) -> Iterator[Preview]:
-    """A preview of its own, for a test that edits the sources."""
-    server = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def unchanged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
-    """One preview shared by the tests that only read from it."""
-    server = Preview(copy_project(tmp_path_factory.mktemp("unchanged") / "project"), "127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
 
 
 def get(preview: Preview, path: str) -> tuple[int, bytes, http.client.HTTPMessage]:
@@ -297,48 +277,6 @@ def test_requests_are_answered_while_a_build_runs(preview: Preview, monkeypatch:
     assert BeautifulSoup(get(preview, "/de/ursachen/")[1], "lxml").h1.get_text().startswith("Langsam – ")
 
 
-@pytest.mark.parametrize(("path", "page_404"), [
-    ("/de/gibt-es-nicht/", "de/404.html"),
-    ("/en/missing", "en/404.html"),
-    ("/missing.html", "404.html"),
-    ("/fr/", "404.html"),
-])
-def test_missing_paths_get_the_sites_own_localised_404_page(unchanged: Preview, path: str, page_404: str) -> None:
-    preview = unchanged
-    status, page, headers = get(preview, path)
-    assert status == 404 and headers["Content-Type"] == "text/html; charset=utf-8"
-    assert SCRIPT.sub(b"</head>", page) == (preview.out_dir / page_404).read_bytes()
-
-
-def test_a_folder_without_its_slash_is_redirected(unchanged: Preview) -> None:
-    status, _, headers = get(unchanged, "/de/ursachen")
-    assert status == 301 and headers["Location"] == "/de/ursachen/"
-
-
-TRAVERSALS = [
-    "/../site.yaml", "/../../site.yaml", "/de/../../../site.yaml", "/%2e%2e/%2e%2e/site.yaml",
-    "/%2E%2E%2F%2E%2E%2Fsite.yaml", "/de/%2e%2e%2f%2e%2e%2f%2e%2e%2fsite.yaml", "/..%5c..%5csite.yaml",
-    "/..\\..\\site.yaml", "//etc/passwd", "/%2fetc%2fpasswd", "/de//etc/passwd", "/./de/", "/de/.",
-    "/%252e%252e/%252e%252e/site.yaml", "/..%00/site.yaml", "/%c0%ae%c0%ae/%c0%ae%c0%ae/site.yaml",
-    "/" + "../" * 12 + "etc/passwd",
-]
-
-
-@pytest.mark.parametrize("path", TRAVERSALS)
-def test_path_traversal_is_refused(unchanged: Preview, path: str) -> None:
-    status, body, _ = get(unchanged, path)
-    assert status in (403, 404)
-    assert b"base_url" not in body and b"root:" not in body
-
-
-def test_links_out_of_the_served_folder_are_refused(preview: Preview) -> None:
-    (preview.out_dir / "outside").symlink_to(preview.root)
-    (preview.out_dir / "config.yaml").symlink_to(preview.root / "site.yaml")
-    for path in ("/outside/site.yaml", "/config.yaml", "/outside/"):
-        status, body, _ = get(preview, path)
-        assert status == 403 and b"base_url" not in body
-
-
 def test_stop_ends_everything_and_closes_the_port(tmp_path: Path) -> None:
     before = set(threading.enumerate())
     preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
@@ -407,133 +345,6 @@ def test_the_serve_command_ends_when_the_watcher_fails(tmp_path: Path) -> None:
     assert "RuntimeError: watching failed" in result.stderr  # the cause, shown once, by the thread
 
 
-@pytest.fixture()
-def watcher(tmp_path: Path) -> Iterator[Watcher]:
-    found = Watcher(copy_project(tmp_path / "project"))
-    yield found
-    found.stop()
-
-
-def changes_until(watcher: Watcher, *paths: Path) -> list[set[str]]:
-    """The batches of changes the watcher reports until it has named every one of `paths`."""
-    batches: list[set[str]] = []
-    while not {str(p) for p in paths} <= set().union(*batches):
-        batch = watcher.next_changes(timeout=30)
-        assert batch, f"no change reported; seen so far: {batches}"
-        batches.append(batch)
-    return batches
-
-
-def test_several_quick_saves_give_one_rebuild(watcher: Watcher) -> None:
-    page = watcher.root / "content/de/ursachen.md"
-    for i in range(5):  # five saves in a row, as an editor's save-all or a formatter's writes
-        page.write_text(page.read_text("utf-8") + f"\nAbsatz {i}.\n", "utf-8")
-    assert changes_until(watcher, page) == [{str(page)}], "one batch: one rebuild"
-    assert watcher.next_changes(timeout=0.5) == set(), "nothing more"
-
-
-def test_every_source_is_watched_and_nothing_else(watcher: Watcher) -> None:
-    root = watcher.root
-    footer, config, css = root / "templates/partials/footer.html", root / "site.yaml", root / "assets/css/site.css"
-    deep = root / "content/de/neu/tiefer/seite.md"  # in folders made after watching began
-    deep.parent.mkdir(parents=True)
-    deep.write_text("---\ntitle: x\n---\n", "utf-8")
-    footer.write_text("<footer></footer>\n", "utf-8")
-    config.write_text(config.read_text("utf-8") + "\n", "utf-8")
-    css.write_text(css.read_text("utf-8") + "\n", "utf-8")
-    # Neither the preview's own output, the published site, the cache nor editors' swap files.
-    for other in (root / PREVIEW_DIR / "index.html", root / "site/index.html", root / "notes.txt",
-                  root / "content/de/.ursachen.md.swp", root / "content/de/ursachen.md~"):
-        other.parent.mkdir(parents=True, exist_ok=True)
-        other.write_text("x", "utf-8")
-    # A folder made with files at once is reported as the folder (the build reads all of it).
-    seen = set().union(*changes_until(watcher, root / "content/de/neu", footer, config, css))
-    deep.write_text("---\ntitle: y\n---\n", "utf-8")  # and what is saved in it later, as itself
-    seen |= set().union(*changes_until(watcher, deep))
-    assert not {p for p in seen if not p.startswith(tuple(str(root / name) for name in serve.WATCHED))}
-    assert not {p for p in seen if p.endswith(("~", ".swp"))}
-
-
-def test_a_save_by_renaming_a_new_file_over_the_old_is_seen_every_time(watcher: Watcher) -> None:
-    """vim and many IDEs save that way; a watch on the file itself would lose the file."""
-    for name in ("site.yaml", "content/de/ursachen.md"):
-        target = watcher.root / name
-        for i in range(2):
-            temporary = target.with_name(target.name + ".tmp")
-            temporary.write_text(target.read_text("utf-8") + f"\n# {i}\n", "utf-8")
-            os.replace(temporary, target)
-            changes_until(watcher, target)
-
-
-def test_a_file_moved_in_with_an_old_time_is_a_change(watcher: Watcher, tmp_path: Path) -> None:
-    """mv, cp -p and unzip keep a file's old modification time: it is new all the same."""
-    outside = tmp_path / "moved-in.svg"
-    outside.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>\n", "utf-8")
-    os.utime(outside, (1_000_000_000, 1_000_000_000))  # 2001
-    moved = watcher.root / "assets/img/moved-in.svg"
-    os.rename(outside, moved)
-    changes_until(watcher, moved)
-
-
-def test_a_source_folder_made_anew_is_watched_again(watcher: Watcher) -> None:
-    """`rm -r templates && git checkout templates` (or unpacking a copy) replaces the folder."""
-    templates = watcher.root / "templates"
-    shutil.move(templates, watcher.root / "templates.old")
-    shutil.copytree(watcher.root / "templates.old", templates)
-    changes_until(watcher, templates)
-    while watcher.next_changes(timeout=1):  # the copy's own events
-        pass
-    footer = templates / "partials/footer.html"
-    footer.write_text("<footer>neu</footer>\n", "utf-8")
-    changes_until(watcher, footer)
-
-
-def test_the_preview_output_is_not_watched(watcher: Watcher) -> None:
-    preview = Preview(watcher.root, "127.0.0.1", 0)
-    preview.rebuild()
-    preview.stop()
-    assert (watcher.root / PREVIEW_DIR / "index.html").is_file()
-    assert watcher.next_changes(timeout=1) == set()
-
-
-def test_stopping_ends_the_watch(tmp_path: Path) -> None:
-    before = set(threading.enumerate())
-    watcher = Watcher(copy_project(tmp_path / "project"))
-    assert {t.name for t in set(threading.enumerate()) - before} == {"preview-watch-folders", "preview-watch-top"}
-    watcher.stop()
-    assert watcher.next_changes(timeout=30) is None
-    assert set(threading.enumerate()) - before == set()
-
-
-def test_the_script_is_injected_whatever_the_casing_and_size() -> None:
-    padding = b"<meta name=x content='" + b"y" * 200_000 + b"'>"
-    for page in (b"<html><HEAD>" + padding + b"</HEAD><body>x</body></html>",
-                 b"<html><head>" + padding + b"</head  ><body>x</body></html>"):
-        out = inject(page, "/livereload.js?port=1&snipver=v7")
-        assert out.count(b"/livereload.js") == 1
-        assert out.index(b"/livereload.js") > len(padding) and re.search(rb"</head\s*><body>", out, re.I)
-    assert inject(b"<p>no head at all</p>", "/livereload.js?snipver=v7").endswith(b'snipver=v7"></script>\n')
-
-
-def test_a_long_page_from_the_pipeline_gets_the_script(preview: Preview) -> None:
-    version = version_of(get(preview, "/de/")[1])
-    paragraphs = "".join(f"\nAbsatz {i}: " + "Text. " * 40 + "\n" for i in range(400))
-    (preview.root / "content/de/lang.md").write_text(
-        f"---\ntitle: Lang\ndescription: Eine lange Seite.\nkey: long\nslug: lang\n---\n{paragraphs}", "utf-8")
-    wait_for_build(preview, version)
-    status, page, _ = get(preview, "/de/lang/")
-    assert status == 200 and len(page) > 64 * 1024
-    version_of(page)
-
-
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1", True), ("127.8.9.1", True), ("::1", True), ("localhost", True),
-    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("example.org", False),
-])
-def test_only_loopback_addresses_count_as_local(host: str, loopback: bool) -> None:
-    assert is_loopback(host) is loopback
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_the_serve_command_serves_until_ctrl_c(tmp_path: Path, stop: signal.Signals) -> None:
     root = copy_project(tmp_path / "project")
@@ -559,7 +370,6 @@ def test_serve_refuses_a_reachable_address_unless_asked(tmp_path: Path) -> None:
                             capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "--allow-remote" in result.stderr
     assert not (tmp_path / PREVIEW_DIR).exists()
-
 
 
 def test_the_error_page_shows_the_lines_around_each_error(preview: Preview) -> None:
