@@ -208,11 +208,9 @@ def test_a_cancelled_build_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_a_save_during_a_build_makes_it_build_again_not_show_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_save_during_a_build_makes_it_build_again_not_show_an_error(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
     """The build refuses a source that changed while it read it (guidesite/cache/sources.py):
     in the preview that is an editor saving again, so it builds again instead of showing it."""
-    preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
-    preview.start()
     calls = []
 
     def changed_during_the_first(options: BuildOptions):
@@ -231,14 +229,11 @@ def test_a_save_during_a_build_makes_it_build_again_not_show_an_error(tmp_path: 
         assert status == 200 and title(page).startswith("Nochmal – ")
     finally:
         tabs.close()
-        preview.stop()
 
 
-def test_full_builds_after_saves_run_behind_the_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_builds_after_saves_run_behind_the_editor(preview: Preview, monkeypatch: pytest.MonkeyPatch) -> None:
     """The builder's thread, and so the workers and the indexer it starts, yields the cores
     to the server, the saved pages and the browser."""
-    preview = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
-    preview.start()
     ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     seen = []
 
@@ -254,4 +249,3 @@ def test_full_builds_after_saves_run_behind_the_editor(tmp_path: Path, monkeypat
         assert seen == [min(ours + serve.BUILDER_NICENESS, 19)]
     finally:
         tabs.close()
-        preview.stop()

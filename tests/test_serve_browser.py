@@ -7,25 +7,15 @@ not speed requirements; bench/preview_latency.py measures the speed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import copy_project
 from guidesite.serve import Preview
 
 pytestmark = pytest.mark.browser
 
 PATIENCE_MS = 30_000
-
-
-@pytest.fixture()
-def preview(tmp_path: Path) -> Iterator[Preview]:
-    server = Preview(copy_project(tmp_path / "project"), "127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture()
