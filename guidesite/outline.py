@@ -59,13 +59,18 @@ class NumberReader:
         self.decimal = decimal
         groups = re.escape(group) + (re.escape(_SPACES) if group.strip() == "" else "")
         dec = re.escape(decimal)
-        self._number = re.compile(rf"(?<![\d{dec}])(?:\d{{1,3}}(?:[{groups}]\d{{3}})+|\d+)(?:{dec}\d+)?(?!\d)|(?<!\d){dec}\d+")
+        # Each pattern starts with the character it needs and looks behind only then: a pattern
+        # that starts with a look-behind is tried at every character of the text (5-170 × slower).
+        self._number = re.compile(rf"\d(?<![\d{dec}]\d)(?:\d{{0,2}}(?:[{groups}]\d{{3}})+|\d*)(?:{dec}\d+)?(?!\d)"
+                                  rf"|{dec}(?<!\d{dec})\d+")
         self._group = re.compile(f"[{groups}]")
         self.group = group
         self._own = [(re.compile(_spaced_digits(digits)), name)
                      for digits, name in ((language.emergency_digits, EMERGENCY), (language.urgent_digits, URGENT))]
 
     def read(self, text: str) -> Iterator[str]:
+        if not _DIGIT.search(text):  # most lines: one search instead of five
+            return
         for pattern, name in self._own:
             if pattern.search(text):
                 yield name
@@ -92,12 +97,13 @@ class NumberReader:
         return self.group == "." and len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
 
 
-_DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+)+(?![\d]|[.,]\d)")
+_DIGIT = re.compile(r"\d")  # every pattern above needs one
+_DOTTED = re.compile(r"\d(?<![\d.,]\d)\d*(?:\.\d+)+(?![\d]|[.,]\d)")
 
 
 def _spaced_digits(digits: str) -> str:
     """116117 as written on a page: '116 117', '116117', '116 1 17'."""
-    return r"(?<!\d)" + f"[{_SPACES}]?".join(digits) + r"(?!\d)"
+    return digits[0] + rf"(?<!\d{digits[0]})" + "".join(f"[{_SPACES}]?{d}" for d in digits[1:]) + r"(?!\d)"
 
 
 def outline_of(tokens: list[Token], rel: str, first_line: int, numbers: NumberReader) -> Outline:

@@ -14,5 +14,5 @@ def is_placeholder(value: str) -> bool:
 
 def find_placeholder(text: str) -> str | None:
     """The first placeholder in a text, if any."""
-    match = PLACEHOLDER.search(text)
+    match = PLACEHOLDER.search(text) if "[" in text else None  # most text has none: skip the search
     return match.group() if match else None
