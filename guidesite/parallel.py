@@ -1,8 +1,10 @@
 """Running one function over many items in worker processes, one per core.
 
-The workers are forked after the caller has set up everything they need (the site, the
-Markdown and Jinja environments), so they start with it instead of receiving it: each
-task sends only item numbers, and each result comes back as plain data. Where fork is
+The workers are forked after the caller has set up the plain data they need (the site,
+its translations and sources), so they start with it instead of receiving it: each task
+sends only item numbers, and each result comes back as plain data. What takes time to make
+and is not always needed (the Markdown and Jinja environments) each worker makes when it
+first needs it: a build that renders nothing makes none. Where fork is
 unavailable, or there is too little work to pay for starting workers, the items run in
 this process.
 """
