@@ -38,7 +38,7 @@ def _exchange(a: Path, b: Path) -> bool:
 # What the top of every site the build writes holds, besides a folder per language.
 _SITE_TOP = frozenset({"index.html", "404.html", "sitemap.xml", "robots.txt", "assets"})
 # The project's own folders: a site written into one would replace what is there.
-_PROJECT_FOLDERS = ("content", "templates", "assets", "translations", ".cache/guidesite", "guidesite")
+_PROJECT_FOLDERS = ("content", "templates", "assets", "translations", ".cache/guidesite", ".cache/guidesite-kept", "guidesite")
 PREVIEW_DIR = Path(".cache") / "preview"  # where `serve` builds: drafts never reach site/
 
 
@@ -224,6 +224,7 @@ def _sync(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
             wanted_dirs.add(parent)
             parent = parent.rpartition("/")[0]
     present: set[str] = set()
+    present_dirs = {""}
     touched: set[int] = set()
 
     def walk(path: str, prefix: str) -> None:
@@ -232,6 +233,7 @@ def _sync(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
                 rel = prefix + item.name
                 if item.is_dir(follow_symlinks=False):
                     if rel in wanted_dirs:
+                        present_dirs.add(rel)
                         walk(item.path, rel + "/")
                     else:
                         touched.update(e.inode() for e in _files_below(item.path))
@@ -242,31 +244,29 @@ def _sync(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
                     touched.add(item.inode())
                     os.unlink(item.path)
 
-    walk(str(folder), "")
+    base = str(folder)
+    walk(base, "")
+    for name in sorted(wanted_dirs - present_dirs):  # each after the folder it is in
+        os.mkdir(f"{base}/{name}")
     missing = sorted(files.keys() - present)
     touched.update(files[rel][1] for rel in missing)
-    # Making folders and links is waiting on the file system: threads overlap the waits.
+    # Making links is waiting on the file system: threads overlap the waits.
     chunks = [missing[i :: _LINKERS] for i in range(_LINKERS)] if len(missing) > 200 else [missing]
     with ThreadPoolExecutor(len(chunks)) as pool:
-        list(pool.map(lambda chunk: _link(folder, chunk, files), chunks))
+        list(pool.map(lambda chunk: _link(base, chunk, files), chunks))
     return touched
 
 
 _LINKERS = 4
 
 
-def _link(folder: Path, rels: list[str], files: dict[str, tuple[str, int]]) -> None:
-    made = {""}
+def _link(base: str, rels: list[str], files: dict[str, tuple[str, int]]) -> None:
     for rel in rels:
-        parent = rel.rpartition("/")[0]
-        if parent not in made:
-            os.makedirs(folder / parent, exist_ok=True)
-            made.add(parent)
-        source = files[rel][0]
+        source, target = files[rel][0], f"{base}/{rel}"
         try:
-            os.link(source, folder / rel)
+            os.link(source, target)
         except OSError:  # no hard links here (another file system): a copy does the same
-            shutil.copyfile(source, folder / rel)
+            shutil.copyfile(source, target)
 
 
 def _files_below(path: str) -> Iterator[os.DirEntry[str]]:

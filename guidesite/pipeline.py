@@ -82,7 +82,10 @@ def build(options: BuildOptions) -> BuildResult:
         if options.write:  # `check` publishes nothing: no index to make
             files = {**files, **search_bundle(site, files, cache, errors)}
             errors.raise_if_any()
-        warnings = find_warnings(site, sources, {rel: page.outline for rel, page in rendered.pages.items()}, options.today)
+        # The warnings follow from the pages as rendered, site.yaml, the bibliography and the day.
+        state = cache.rendered_state([e.page.rel for e in site.entries], rendered.pages)
+        warnings = list(cache.memo("warnings", f"{state} {options.today.isoformat()}", lambda: find_warnings(
+            site, sources, {rel: page.outline for rel, page in rendered.pages.items()}, options.today)))
         warnings += assets.warnings
         if options.preview:
             files = with_preview(site, files, lambda content: content if isinstance(content, bytes) else cache.read_object(content),

@@ -214,29 +214,6 @@ def test_the_preview_servers_repeated_builds_are_incremental_and_exact(project: 
     assert snapshot(out) == snapshot(tmp_path / "full") and set(full.files) <= set(snapshot(out))
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "flipped"])
-def test_a_damaged_index_is_detected_and_the_cache_rebuilt(project: Path, tmp_path: Path, damage: str) -> None:
-    index = project / CACHE_DIR / "index"
-    data = index.read_bytes()
-    if damage == "truncated":
-        index.write_bytes(data[: len(data) // 2])
-    elif damage == "garbage":
-        index.write_bytes(os.urandom(len(data)))
-    elif damage == "empty":
-        index.write_bytes(b"")
-    else:  # one byte changed: the checksum no longer matches
-        middle = len(data) // 2
-        index.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
-    page = article(project, 0)
-    page.write_text(page.read_text("utf-8") + "\nNoch ein Satz.\n", "utf-8")
-    done = run_build(project)
-    assert done.returncode == 0, done.stderr
-    assert_same_as_without_cache(project, tmp_path)
-    before = inodes(project / "site")
-    assert run_build(project).returncode == 0
-    assert inodes(project / "site") == before  # the rebuilt cache works again
-
-
 @pytest.mark.parametrize("damage", ["truncated", "overwritten", "overwritten, time restored", "deleted"])
 def test_a_damaged_page_in_the_cache_is_rendered_again(fresh_project: Path, tmp_path: Path, damage: str) -> None:
     project = fresh_project  # its objects are trusted by their stamps: the damage must show in them
@@ -404,26 +381,6 @@ def test_builds_with_and_without_drafts_share_the_cache_and_stay_exact(project: 
     build(BuildOptions(root=project, out_dir=tmp_path / "preview-full", drafts=True, cache=False))
     assert snapshot(preview) == snapshot(tmp_path / "preview-full")
     assert_same_as_without_cache(project, tmp_path)
-
-
-@pytest.mark.parametrize("site", [True, False], ids=["copied with its site", "cache restored into a fresh clone"])
-def test_a_cache_moved_to_another_path_with_new_file_times_is_reused(project: Path, tmp_path: Path, site: bool) -> None:
-    """A project copied elsewhere (or a CI cache restored into a new checkout): every file has
-    a new path, mtime, ctime and inode, yet no page is rendered again and the site is the same."""
-    first = snapshot(project / "site")
-    moved = tmp_path / "elsewhere" / "clone"
-    skip = () if site else ("site", ".cache")
-    # copyfile, not copy2: new modification times, as a checkout and a cache restore give.
-    shutil.copytree(project, moved, copy_function=shutil.copyfile, ignore=shutil.ignore_patterns(*skip))
-    if not site:
-        shutil.copytree(project / CACHE_DIR, moved / CACHE_DIR, copy_function=shutil.copyfile)
-    stamps = {p.relative_to(moved): p.stat().st_mtime_ns for p in (moved / "content").rglob("*.md")}
-    assert all(stamp != (project / rel).stat().st_mtime_ns for rel, stamp in stamps.items())
-    result = build(BuildOptions(root=moved, out_dir=moved / "site"))
-    assert result.rendered == 0
-    assert snapshot(moved / "site") == first
-    again = build(BuildOptions(root=moved, out_dir=moved / "site"))  # and the cache still works there
-    assert again.rendered == 0 and snapshot(moved / "site") == first
 
 
 @pytest.mark.parametrize("edit", ["description", "review date"])

@@ -14,9 +14,10 @@ digest computed by an earlier build still holds, see stamps.py):
   previous HTML is used as it is.
 
 The HTML lives in objects/, one file per SHA-256 of its content, and is hard-linked into
-the site (objects.py); the previous site is kept in trees/ and becomes the next staging
-folder, so a rebuild touches only the files that changed. One index describes it all
-(index.py), and what the link checks need of each page lies beside it (facts.py).
+the site (objects.py); the previous site is kept beside the cache (build_cache.KEPT_DIR) and
+becomes the next staging folder, so a rebuild touches only the files that changed. One
+index describes it all (index.py), and what the link checks need of each page lies beside
+it (facts.py).
 
 Nothing in it names the project's path, and file stamps only spare reading files: a
 cache copied with the project, or restored into a fresh clone elsewhere (new mtimes,

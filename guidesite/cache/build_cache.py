@@ -10,26 +10,33 @@ with write_object and return the stamps as plain data, which the main process re
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
-
-from jinja2 import FileSystemBytecodeCache
+from typing import TYPE_CHECKING, TypeVar
 
 from ..content import Page
 from ..errors import BuildError, ErrorList
 from ..output import write_linked_site
 from . import sources
-from .digests import code_digest, sha256
+from .digests import code_digest, in_threads, sha256
 from .facts import FactsFile
 from .index import Extras, Fronts, Index, StoredPage, locked, read_index, write_index
 from .objects import ObjectStore, place_name
 from .stamps import INODE, Stamp
 
+if TYPE_CHECKING:
+    from jinja2 import FileSystemBytecodeCache
+
 CACHE_DIR = Path(".cache") / "guidesite"
+# The site before the current one, in hard links to the objects: the next staging folder.
+# Beside the cache, not in it: a CI cache step that copies the cache without its hard
+# links (zip, cp) would carry a second copy of every page, which the next build deletes
+# file by file (at 5,000 pages, seconds on a disk that trims what is deleted).
+KEPT_DIR = Path(".cache") / "guidesite-kept"
+_NOT_YET: dict[str, Stamp | None] = {}  # no object checked ahead (never changed: replaced when they are)
 _T = TypeVar("_T")
 
 
@@ -42,7 +49,7 @@ class BuildCache:
         self.folder = root / CACHE_DIR
         self._objects = ObjectStore(self.folder / "objects")
         self._facts = FactsFile(self.folder / "facts")
-        self.trees = self.folder / "trees"
+        self.trees = root / KEPT_DIR
         self._index = Index()
         self._owner = os.getpid()  # the process that may change the cache: see _changed
         self._source_digests: dict[str, str] = {}  # rel -> digest, for the pages of this build
@@ -50,6 +57,8 @@ class BuildCache:
         self._used: set[str] = set()  # objects written or linked by this build
         self._dirty = False  # whether the index changed, and must be written
         self._interned: dict[str, str] = {}
+        # Objects checked ahead of their use (see _check_all_objects): digest -> its stamp, or None.
+        self._checked: dict[str, Stamp | None] = _NOT_YET
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -74,8 +83,8 @@ class BuildCache:
         index = read_index(self.folder)
         if index is None or index.code != code:
             # Nothing in the folder can be trusted without an index that describes it.
-            for name in ("objects", "trees"):
-                shutil.rmtree(self.folder / name, ignore_errors=True)
+            for folder in (self.folder / "objects", self.trees, self.folder / "trees"):  # trees/: where versions before 5 kept them
+                shutil.rmtree(folder, ignore_errors=True)
             index = Index(code=code)
             self._changed()
         self._index = index
@@ -155,6 +164,8 @@ class BuildCache:
         """Where Jinja keeps compiled templates between builds (it checks them against their source)."""
         if not self.enabled:
             return None
+        from jinja2 import FileSystemBytecodeCache  # only when a page is rendered
+
         (self.folder / "jinja").mkdir(exist_ok=True)
         return FileSystemBytecodeCache(str(self.folder / "jinja"))
 
@@ -187,10 +198,20 @@ class BuildCache:
         if self.enabled and stamp is not None:
             # Most lookups and citations recur on many pages: one string each in the index.
             intern = self._interned.setdefault
-            self._index.pages[rel] = replace(page, deps=tuple(intern(d, d) for d in page.deps),
-                                             citations=tuple(intern(c, c) for c in page.citations))
+            kept = copy.copy(page)  # not replace(): that would unpack the outline a worker sent packed
+            kept.__dict__.update(deps=tuple(intern(d, d) for d in page.deps),
+                                 citations=tuple(intern(c, c) for c in page.citations))
+            self._index.pages[rel] = kept
             self._index.objects[page.html] = stamp
+            self._checked.pop(page.html, None)
             self._changed()
+
+    def rendered_state(self, rels: list[str], pages: Mapping[str, StoredPage]) -> str:
+        """A digest of the build's inputs and of each page as rendered (its source file and its
+        fingerprint), in this order: what is made of all pages together stays the same while it does."""
+        digests = self._source_digests
+        parts = [self._index.inputs, *(f"{rel} {digests[rel]} {pages[rel].fingerprint}" for rel in rels)]
+        return sha256("\n".join(parts).encode())
 
     def facts(self, page: StoredPage) -> bytes | None:
         """A page's facts for the link checks, or None where they are lost or damaged."""
@@ -235,13 +256,28 @@ class BuildCache:
 
     def object_intact(self, digest: str) -> bool:
         """True while the object holds the bytes it is named by (see ObjectStore.check)."""
-        stamp = self._objects.check(digest, self._index.objects.get(digest))
+        recorded = self._index.objects.get(digest)
+        if digest in self._checked:
+            stamp = self._checked.pop(digest)
+        else:
+            stamp = self._objects.check(digest, recorded)
+            if stamp is not None and stamp != recorded and self._checked is _NOT_YET:
+                self._check_all_objects()
         if stamp is None:
             return False
         self._record(digest, stamp)
         return True
 
+    def _check_all_objects(self) -> None:
+        """An object with another stamp than recorded is read to be trusted, and seldom alone:
+        in a cache restored or copied elsewhere every object is. The first such one has them
+        all read and hashed at once, in threads; object_intact takes each answer once."""
+        recorded = self._index.objects
+        digests = list(recorded)
+        self._checked = dict(zip(digests, in_threads(lambda digest: self._objects.check(digest, recorded[digest]), digests)))
+
     def _record(self, digest: str, stamp: Stamp) -> None:
+        self._checked.pop(digest, None)  # an answer from before this write would be out of date
         if self._index.objects.get(digest) != stamp:
             self._index.objects[digest] = stamp
             self._changed()
@@ -253,7 +289,7 @@ class BuildCache:
     def write_site(self, out_dir: Path, files: Mapping[str, bytes | str]) -> None:
         """Write the site (bytes, or digests of objects) by linking objects into place.
 
-        The site before the current one is kept in trees/ and becomes the next staging
+        The site before the current one is kept in KEPT_DIR and becomes the next staging
         folder, so an unchanged page costs no write at all.
         """
         linked: dict[str, tuple[str, int]] = {}

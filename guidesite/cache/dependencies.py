@@ -13,7 +13,7 @@ list every page with its details (A–Z, sitemap: fronts_only), on their whole f
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,7 @@ class Dependencies:
     def __init__(self, site: Site, cache: BuildCache):
         self.site, self.cache = site, cache
         self._values: dict[str, str] = {}
+        self._pairs = _Pairs(self.value)  # dep -> "dep=value", as fingerprints join them
 
     def _shown(self, entry: Entry | None) -> str:
         return "-" if entry is None else self.cache.shown_digest(entry.page.rel)
@@ -123,7 +124,16 @@ class Dependencies:
 
     def fingerprint(self, entry: Entry | None, deps: Sequence[str], inputs: str) -> str:
         """Of a page (or, for None, of the files without a source page)."""
-        values = self._values
         parts = [inputs, entry.page.rel, self.cache.source_digest(entry.page.rel)] if entry else [inputs]
-        parts += [dep + "=" + (values.get(dep) or self.value(dep)) for dep in deps]
+        parts += map(self._pairs.__getitem__, deps)  # a build fingerprints every page: no Python loop
         return sha256("\n".join(parts).encode())
+
+
+class _Pairs(dict[str, str]):
+    def __init__(self, value: Callable[[str], str]):
+        super().__init__()
+        self._value = value
+
+    def __missing__(self, dep: str) -> str:
+        pair = self[dep] = f"{dep}={self._value(dep)}"
+        return pair

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from .. import __version__
 from ..assets import AssetMap
 
+_A, _R = TypeVar("_A"), TypeVar("_R")
 INPUTS = ("site.yaml", "templates", "translations", "content/sources.yaml")  # besides the pages
 _LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "babel", "yaml")  # modules with __version__
 _PACKAGE = Path(__file__).resolve().parents[1]  # guidesite/
@@ -18,6 +21,21 @@ _PACKAGE = Path(__file__).resolve().parents[1]  # guidesite/
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def in_threads(function: Callable[[_A], _R], items: Sequence[_A], threads: int = 4) -> list[_R]:
+    """[function(item) for item in items], in a few threads when there are many: for reading
+    and hashing files, which wait on the disk and let other threads run (hashlib releases the
+    GIL for all but tiny inputs)."""
+    if len(items) < 64:
+        return [function(item) for item in items]
+    chunks = [items[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(threads) as pool:
+        done = list(pool.map(lambda chunk: [function(item) for item in chunk], chunks))
+    results: list[_R] = [None] * len(items)  # type: ignore[list-item]
+    for i, chunk in enumerate(done):
+        results[i::threads] = chunk
+    return results
 
 
 def files_digest(paths: Sequence[Path], base: Path) -> str:

@@ -25,7 +25,7 @@ try:
 except ImportError:  # Windows: no advisory locks there
     fcntl = None  # type: ignore[assignment]
 
-FORMAT = b"guidesite-cache-4\n"
+FORMAT = b"guidesite-cache-5\n"
 # Two digests of a page's front matter: of what other pages show of it (title, short
 # title, address, place in the navigation, draft state: see sources.shown_fields), and of all of it.
 Fronts = tuple[str, str]
@@ -50,6 +50,32 @@ class StoredPage:
     ids: str  # digest of its ids, which links from other pages may point to
     facts: str  # digest of what the link checks need, kept apart: see facts.py
     outline: Outline  # what the translation check compares
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as plain values, its outline as bytes of its own that are unpickled when
+        # first read: a build with the warnings unchanged reads no outline, and an index
+        # loaded and saved again does not rebuild or re-pickle thousands of them.
+        values = tuple(self.__dict__[name] for name in _PLAIN)
+        packed = self.__dict__.get("_outline")
+        if packed is None:
+            packed = pickle.dumps(self.outline, protocol=pickle.HIGHEST_PROTOCOL)
+        return _stored_page, (values, packed)
+
+    def __getattr__(self, name: str) -> Any:  # only for what __dict__ lacks: a packed outline
+        if name != "outline" or "_outline" not in self.__dict__:
+            raise AttributeError(name)
+        outline = self.__dict__["outline"] = pickle.loads(self.__dict__["_outline"])
+        return outline
+
+
+_PLAIN = tuple(name for name in StoredPage.__dataclass_fields__ if name != "outline")
+
+
+def _stored_page(values: tuple[Any, ...], packed: bytes) -> StoredPage:
+    page = object.__new__(StoredPage)
+    page.__dict__.update(zip(_PLAIN, values))
+    page.__dict__["_outline"] = packed
+    return page
 
 
 def facts_digest(data: bytes) -> str:

@@ -27,14 +27,13 @@ class ObjectStore:
     def path(self, digest: str) -> str:
         return f"{self._folder}/{digest[:2]}/{digest}"
 
-    def check(self, digest: str, recorded: Stamp | None, ignore_ctime: bool = False) -> Stamp | None:
+    def check(self, digest: str, recorded: Stamp | None) -> Stamp | None:
         """The stamp the object is to be known by while it holds the bytes it is named by, else None.
 
         Fast: the file is the one that was written, with the recorded stamp, which is returned.
         Otherwise, as in a cache copied or restored elsewhere, the file is read and its SHA-256
         compared, and its stamp now returned: its ctime only once settled, so that a file
-        written just now is read again next time. With ignore_ctime, only the first, ctime
-        left out: for objects this build has just linked or unlinked.
+        written just now is read again next time.
         """
         if recorded is None:
             return None
@@ -42,8 +41,6 @@ class ObjectStore:
             now = stamp_of(os.stat(self.path(digest)))
         except OSError:
             return None
-        if ignore_ctime:
-            return recorded if now[:CTIME] + now[CTIME + 1 :] == recorded[:CTIME] + recorded[CTIME + 1 :] else None
         if now == recorded:
             return recorded
         try:
@@ -93,14 +90,22 @@ class ObjectStore:
         stamps: dict[str, Stamp] = {}
         for inode in inodes:
             digest = by_inode.get(inode)
-            with contextlib.suppress(OSError):
-                if digest and self.check(digest, recorded[digest], ignore_ctime=True):
-                    stamps[digest] = stamp_of(os.stat(self.path(digest)))
+            if digest:
+                try:
+                    now = stamp_of(os.stat(self.path(digest)))
+                except OSError:
+                    continue
+                if _without_ctime(now) == _without_ctime(recorded[digest]):
+                    stamps[digest] = now
         return stamps
 
     def remove(self, digest: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(self.path(digest))
+
+
+def _without_ctime(stamp: Stamp) -> Stamp:
+    return (*stamp[:CTIME], 0, *stamp[CTIME + 1 :])
 
 
 def place_name(root: Path, out_dir: Path) -> str:

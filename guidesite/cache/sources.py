@@ -10,18 +10,19 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..content import FrontMatter, Page, read_page
 from ..errors import BuildError, ContentError, ErrorList
 from ..parallel import map_in_workers
-from .digests import sha256
+from .digests import in_threads, sha256
 from .index import NO_FRONTS, Fronts, SourceEntry
 from .stamps import UNTRUSTED, Stamp, read_stamped, stamp_of
 
+_T = TypeVar("_T")
 CHANGED_DURING_BUILD = "the file changed while the site was built: build again"
 
 
@@ -44,25 +45,30 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
     digests: dict[str, tuple[str, Fronts]] = {}
     record: dict[str, SourceEntry] = {}
     unknown: list[tuple[int, Path, str, str]] = []
+    touched: list[tuple[int, Path, str, str]] = []  # known files with another stamp: their digest decides
     for path, rel, lang in found:
         entry = known.get(rel)
         if entry:
             with contextlib.suppress(OSError):
                 if stamp_of(os.stat(path)) == entry[4]:
                     digests[rel] = entry[0], entry[1]
-                    pages.append(_page(entry, None, str(path)))
+                    pages.append(_page(entry, str(path)))
                     continue
-            try:
-                data, stamp = _read(path)
-            except OSError:  # gone since it was found: the worker reports it
-                data, stamp = b"", UNTRUSTED
-            if entry[0] == sha256(data):  # touched, not changed
-                digests[rel] = entry[0], entry[1]
-                pages.append(_page(entry, data))
-                record[rel] = (*entry[:4], stamp)
-                continue
-        unknown.append((len(pages), path, rel, lang))
+            touched.append((len(pages), path, rel, lang))
+        else:
+            unknown.append((len(pages), path, rel, lang))
         pages.append(None)
+    # Every file of a project checked out anew, or copied, has a new stamp: hashing them is
+    # reading and SHA-256, which both let other threads run.
+    for item, (digest, stamp) in zip(touched, in_threads(_digest, [item[1] for item in touched])):
+        index, path, rel, _ = item
+        entry = known[rel]
+        if digest == entry[0]:  # touched, not changed: its body is read if the page is rendered
+            digests[rel] = entry[0], entry[1]
+            pages[index] = _page(entry, str(path))
+            record[rel] = (*entry[:4], stamp)
+        else:
+            unknown.append(item)
     # Each worker reads a file once: its digest and its page come from the same bytes,
     # even if an editor saves it meanwhile.
     for (index, path, rel, _), (page, problems, entry) in zip(unknown, map_in_workers(_read_source, unknown, label="pages read")):
@@ -70,11 +76,21 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
         if entry[0]:
             digests[rel] = entry[0], entry[1]
         if entry[2] >= 0:  # the worker sent what the page is made of, not the page
-            pages[index] = _page(entry, None, str(path))
+            pages[index] = _page(entry, str(path))
             record[rel] = entry
         elif page is not None:
             pages[index] = page
     return pages, digests, record
+
+
+def _digest(path: Path) -> tuple[str, Stamp]:
+    """A source file's SHA-256 and the stamp a later build may know it by; "" where it is gone
+    (the worker that parses it reports that)."""
+    try:
+        data, stamp = _read(path)
+    except OSError:
+        return "", UNTRUSTED
+    return sha256(data), stamp
 
 
 def _read(path: Path) -> tuple[bytes, Stamp]:
@@ -112,18 +128,23 @@ def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[Co
     return None, errors.items, (digest, front, start, pickle.dumps(values, pickle.HIGHEST_PROTOCOL), stamp)
 
 
-def _page(entry: SourceEntry, data: bytes | None, path: str = "") -> Page:
-    """A Page from its entry in the index's sources and the bytes of its file (or, without
-    them, one that reads its body from path when first asked for it)."""
+def _page(entry: SourceEntry, path: str) -> Page:
+    """A Page from its entry in the index's sources, which reads its body from path when first
+    asked for it. Made without __init__, whose frozen fields cost a call each: a build makes
+    one for every page."""
     values = pickle.loads(entry[3])
-    values[_META] = FrontMatter(*values[_META])
-    if data is not None:
-        values[_BODY] = _normalised(data)[entry[2]:]
-        return Page(*values)
     page = object.__new__(_LazyPage)
-    page.__dict__.update((f.name, value) for f, value in zip(fields(Page), values) if f.name != "body")
+    values[_META] = _frozen(FrontMatter, _FRONT_FIELDS, values[_META])
+    page.__dict__.update(zip(_PAGE_FIELDS, values))
+    del page.__dict__["body"]
     page.__dict__["_source"] = (path, entry[2], entry[0])
     return page
+
+
+def _frozen(cls: type[_T], names: tuple[str, ...], values: Iterable[Any]) -> _T:
+    made = object.__new__(cls)
+    made.__dict__.update(zip(names, values))
+    return made
 
 
 class _LazyPage(Page):
@@ -150,4 +171,6 @@ def _normalised(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-_META, _BODY = (next(i for i, f in enumerate(fields(Page)) if f.name == name) for name in ("meta", "body"))
+_PAGE_FIELDS = tuple(f.name for f in fields(Page))
+_FRONT_FIELDS = tuple(f.name for f in fields(FrontMatter))
+_META, _BODY = _PAGE_FIELDS.index("meta"), _PAGE_FIELDS.index("body")

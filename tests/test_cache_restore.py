@@ -1,0 +1,150 @@
+"""The build cache restored elsewhere (a CI cache step into a fresh clone), damaged, or
+carried over from build to build: what a build may trust of it, and what it checks again.
+
+The guide and its helpers are test_cache.py's: generated and built once per module, each
+test changing a copy of it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from guidesite import pipeline
+from guidesite.cache import CACHE_DIR, StoredPage, sha256
+from guidesite.cache.build_cache import KEPT_DIR
+from guidesite.cache.sources import _LazyPage
+from guidesite.outline import Element, Outline
+from guidesite.pipeline import BuildOptions, build
+from test_cache import (article, assert_same_as_without_cache, built_corpus, inodes, project,  # noqa: F401 (fixtures)
+                        run_build, snapshot)
+
+
+def restored_clone(project: Path, target: Path, with_site: bool = False) -> Path:
+    """A checkout with the cache restored, as a CI cache step gives: every file copied anew
+    (copyfile, not copy2: new times, new inodes, no hard links), the cache's folder only."""
+    skip = () if with_site else ("site", ".cache")
+    shutil.copytree(project, target, copy_function=shutil.copyfile, ignore=shutil.ignore_patterns(*skip))
+    if not with_site:
+        shutil.copytree(project / CACHE_DIR, target / CACHE_DIR, copy_function=shutil.copyfile)
+    return target
+
+
+@pytest.mark.parametrize("site", [True, False], ids=["copied with its site", "cache restored into a fresh clone"])
+def test_a_cache_moved_to_another_path_with_new_file_times_is_reused(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: bool) -> None:
+    """A project copied elsewhere (or a CI cache restored into a new checkout): every file has
+    a new path, mtime, ctime and inode, yet no page is rendered again, no page's text is even
+    decoded (each source is hashed, that is all), and the site is the same."""
+    first = snapshot(project / "site")
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone", with_site=site)
+    stamps = {p.relative_to(moved): p.stat().st_mtime_ns for p in (moved / "content").rglob("*.md")}
+    assert all(stamp != (project / rel).stat().st_mtime_ns for rel, stamp in stamps.items())
+    read: list[str] = []
+    load_body = _LazyPage.__getattr__
+    monkeypatch.setattr(_LazyPage, "__getattr__", lambda page, name: read.append(page.rel) or load_body(page, name))
+    result = build(BuildOptions(root=moved, out_dir=moved / "site"))
+    assert result.rendered == 0 and read == []
+    assert snapshot(moved / "site") == first
+    again = build(BuildOptions(root=moved, out_dir=moved / "site"))  # and the cache still works there
+    assert again.rendered == 0 and snapshot(moved / "site") == first
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "flipped"])
+def test_a_damaged_index_is_detected_and_the_cache_rebuilt(project: Path, tmp_path: Path, damage: str) -> None:
+    index = project / CACHE_DIR / "index"
+    data = index.read_bytes()
+    if damage == "truncated":
+        index.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        index.write_bytes(os.urandom(len(data)))
+    elif damage == "empty":
+        index.write_bytes(b"")
+    else:  # one byte changed: the checksum no longer matches
+        middle = len(data) // 2
+        index.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
+    page = article(project, 0)
+    page.write_text(page.read_text("utf-8") + "\nNoch ein Satz.\n", "utf-8")
+    done = run_build(project)
+    assert done.returncode == 0, done.stderr
+    assert_same_as_without_cache(project, tmp_path)
+    before = inodes(project / "site")
+    assert run_build(project).returncode == 0
+    assert inodes(project / "site") == before  # the rebuilt cache works again
+
+
+@pytest.mark.parametrize("damage", ["same size", "truncated", "deleted"])
+def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, tmp_path: Path, damage: str) -> None:
+    """Restored, every object has a new stamp, so all are read and hashed at once: the one that
+    does not hold its bytes any more is found among them, and its page rendered again."""
+    first = snapshot(project / "site")
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
+    source = article(project, 3)
+    page = project / "site" / "de" / source.relative_to(project / "content" / "de").with_suffix("") / "index.html"
+    digest = sha256(page.read_bytes())
+    victim = moved / CACHE_DIR / "objects" / digest[:2] / digest
+    if damage == "same size":
+        data = victim.read_bytes()
+        victim.write_bytes(data.replace(b"<html", b"<HTML", 1))
+    elif damage == "truncated":
+        os.truncate(victim, victim.stat().st_size // 2)
+    else:
+        victim.unlink()
+    result = build(BuildOptions(root=moved, out_dir=moved / "site"))
+    assert result.rendered == 1
+    assert snapshot(moved / "site") == first
+
+
+def test_the_kept_site_lies_beside_the_cache_not_in_it(project: Path) -> None:
+    """The site before the last, the next staging folder, is hard links to the objects; in the
+    cache's folder it would be copied by a CI cache step that drops hard links, as a second
+    copy of every page for the next build to delete."""
+    page = article(project, 2)
+    page.write_text(page.read_text("utf-8") + "\nEin Satz mehr.\n", "utf-8")
+    assert run_build(project).returncode == 0
+    kept = project / KEPT_DIR
+    assert kept.is_dir() and not kept.is_relative_to(project / CACHE_DIR)
+    assert not (project / CACHE_DIR / "trees").exists()
+    objects = {p.stat().st_ino for p in (project / CACHE_DIR / "objects").rglob("*") if p.is_file()}
+    kept_files = set(inodes(kept).values())  # the site two builds ago: the edited pages' objects are gone
+    assert len(kept_files & objects) > len(kept_files) * 3 / 4
+    in_cache = [p.relative_to(project / CACHE_DIR).parts[0] for p in (project / CACHE_DIR).rglob("*") if p.is_file()]
+    assert set(in_cache) <= {"index", "facts", "objects", "jinja"}
+
+
+def test_warnings_are_found_again_only_when_what_they_follow_from_changes(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warnings are remembered with the pages as rendered, the inputs and the day: a build
+    with none of them changed does not look for them, any change has them found anew."""
+    site, day = project / "site", dt.date(2026, 1, 5)
+    first = build(BuildOptions(root=project, out_dir=site, today=day)).warnings
+    found: list[int] = []
+    find = pipeline.find_warnings
+    monkeypatch.setattr(pipeline, "find_warnings", lambda *args: found.append(1) or find(*args))
+    assert build(BuildOptions(root=project, out_dir=site, today=day)).warnings == first and not found
+    later = build(BuildOptions(root=project, out_dir=site, today=dt.date(2040, 1, 1))).warnings
+    assert found and any("review was due" in w.message for w in later)
+    assert not any("review was due" in w.message for w in first)
+    page = article(project, 5)
+    text = page.read_text("utf-8")
+    page.write_text(re.sub(r"^title: .*$", 'title: "[Titel der Seite]"', text, count=1, flags=re.M), "utf-8")
+    edited = build(BuildOptions(root=project, out_dir=site, today=day)).warnings
+    assert len(found) == 2 and any("[Titel der Seite]" in w.message for w in edited)
+    assert build(BuildOptions(root=project, out_dir=site, today=day)).warnings == edited and len(found) == 2
+
+
+def test_a_stored_page_keeps_its_outline_packed_until_it_is_read() -> None:
+    """The index holds each page's outline as bytes of its own: loading or saving the index
+    makes no outline, and reading one gives what was stored."""
+    outline = Outline((Element("heading", "h2", "heading #a", "A", 3),), (("12", 4),), (("src-1", 5),), ("de/b.md",), ())
+    page = StoredPage("source", "fingerprint", ("key\0de\0home",), "html", ("src-1",), "ids", "facts", outline)
+    loaded = pickle.loads(pickle.dumps(page, pickle.HIGHEST_PROTOCOL))
+    assert "outline" not in loaded.__dict__
+    again = pickle.loads(pickle.dumps(loaded, pickle.HIGHEST_PROTOCOL))  # saved again without unpacking it
+    assert "outline" not in again.__dict__
+    assert again.outline == outline and again == page
