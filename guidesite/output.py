@@ -144,14 +144,16 @@ def _swap(staging: Path, out_dir: Path) -> Path | None:
     return None
 
 
-def write_linked_site(out_dir: Path, files: dict[str, tuple[str, int]], kept: Path, same_as_last: bool) -> set[int]:
+def write_linked_site(out_dir: Path, files: dict[str, tuple[str, int]], kept: Path, same_as_last: bool,
+                      keep_first: bool = True) -> set[int]:
     """Like write_site, for files that exist already: each is hard-linked (path, inode) into place.
 
     The staging folder is the site before the current one, kept at `kept`: only the files
     that differ from it are replaced, and afterwards the replaced site is kept there in
     turn. The swap is the same, so out_dir is always the complete old or new site. When
     the files are those written last time (`same_as_last`) and out_dir still holds exactly
-    them, nothing is written. Returns the inodes whose number of links changed.
+    them, nothing is written. Without keep_first, a first build makes no staging folder for
+    the next one. Returns the inodes whose number of links changed.
     """
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +169,7 @@ def write_linked_site(out_dir: Path, files: dict[str, tuple[str, int]], kept: Pa
         first = not out_dir.exists()
         try:
             touched = _sync(staging, files)
-            if first:
+            if first and keep_first:
                 # A first build: the next one needs a staging folder all the same, so make
                 # it now, as a copy of this site in links, rather than while an editor waits.
                 touched |= _fresh_copy(kept, files)

@@ -55,6 +55,19 @@ def test_a_cache_moved_to_another_path_with_new_file_times_is_reused(
     assert again.rendered == 0 and snapshot(moved / "site") == first
 
 
+def test_a_restored_cache_makes_no_staging_folder_ahead_and_the_next_edit_is_exact(project: Path, tmp_path: Path) -> None:
+    """A CI job builds once: after a restore, the site is written without a second tree of
+    links for a next build, which, when it has a change to write, makes one itself."""
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered == 0
+    assert not (moved / KEPT_DIR).exists()
+    page = article(moved, 4)
+    page.write_text(page.read_text("utf-8") + "\nEin neuer Absatz.\n", "utf-8")
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered >= 1
+    assert_same_as_without_cache(moved, tmp_path)
+    assert (moved / KEPT_DIR).is_dir()
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "flipped"])
 def test_a_damaged_index_is_detected_and_the_cache_rebuilt(project: Path, tmp_path: Path, damage: str) -> None:
     index = project / CACHE_DIR / "index"

@@ -298,7 +298,12 @@ class BuildCache:
             linked[name] = (self.object_path(digest), self._index.objects[digest][INODE])
         place = place_name(self.root, out_dir)
         state = sha256(repr(sorted(linked.items())).encode())
-        touched = write_linked_site(out_dir, linked, self.trees / place, self._index.written.get(place) == state)
+        # A cache whose objects all had to be read (see _check_all_objects) was restored or
+        # copied: most likely by a CI job, which builds once, so no staging folder is made
+        # ahead for a next build there (that one would make it, if it changes anything).
+        restored = self._checked is not _NOT_YET
+        touched = write_linked_site(out_dir, linked, self.trees / place, self._index.written.get(place) == state,
+                                    keep_first=not restored)
         if self._index.written.get(place) != state:
             self._index.written[place] = state
             self._changed()
