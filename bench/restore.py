@@ -51,7 +51,7 @@ def _build(root: Path) -> dict[str, float]:
     return result
 
 
-def _restored_clone(root: Path, target: Path) -> Path:
+def restored_clone(root: Path, target: Path) -> Path:
     """A checkout (sources only) with the cache restored: every file new, with new times."""
     shutil.copytree(root, target, copy_function=shutil.copyfile, ignore=shutil.ignore_patterns("site", ".cache", "floor-out"))
     shutil.copytree(root / CACHE, target / CACHE, copy_function=shutil.copyfile)
@@ -68,7 +68,7 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, object]:
     for _ in range(repeat):
         runs["in place"].append(_build(root))
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            clone = _restored_clone(root, Path(tmp) / "elsewhere" / "clone")
+            clone = restored_clone(root, Path(tmp) / "elsewhere" / "clone")
             runs["restored"].append(_build(clone))
             identical = identical and _files(clone / "site") == original
             runs["restored, again"].append(_build(clone))

@@ -4,7 +4,8 @@
     .venv/bin/python bench/run.py --n 100 1000 2500   # the table for the README
 
 For each size it builds the generated project (bench/corpus.py) in a fresh subprocess:
-cold (no cache, no site), warm with nothing changed, and warm after editing one article;
+cold (no cache, no site), warm with nothing changed, warm after editing one article, and
+in a copy at another path made as a CI checkout with its cache restored (bench/restore.py);
 then the floor (bench/floor.py) for the same pages. The builds run through
 bench/timed_build.py, which also reports the time of the search step (Pagefind's index,
 guidesite/search.py) inside each; the last column is the build without that step against
@@ -104,7 +105,10 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
     article = corpus.article_path(root, n, 0)
     original = article.read_bytes()
     build = [*TIMED_BUILD, "--root", str(root), "--out", str(root / "site")]
-    runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": [], "warm_edit": [], "floor": [], "floor_search": []}
+    from restore import restored_clone  # not at the top: restore.py imports this module
+
+    runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": [], "warm_edit": [], "restored": [], "floor": [],
+                                               "floor_search": []}
     try:
         for r in range(repeat):
             _clean(root, ".cache", "site")
@@ -112,6 +116,9 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
             runs["warm"].append(measure(build, root))
             article.write_bytes(original + f"\nEdited for run {r}.\n".encode())
             runs["warm_edit"].append(measure(build, root))
+            with tempfile.TemporaryDirectory(dir=folder) as tmp:  # a CI checkout with the cache restored
+                clone = restored_clone(root, Path(tmp) / "elsewhere" / "clone")
+                runs["restored"].append(measure([*TIMED_BUILD, "--root", str(clone), "--out", str(clone / "site")], clone))
             _clean(root, "floor-out")
             floor = [PYTHON, str(BENCH / "floor.py"), "--root", str(root), "--out", str(root / "floor-out")]
             runs["floor"].append(measure(floor, root))
@@ -253,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_row("cold", result["cold"], floor))
         print(_row("warm, nothing changed", result["warm"], floor))
         print(_row("warm, one article edited", result["warm_edit"], floor))
+        print(_row("cache restored into a fresh clone elsewhere, nothing changed", result["restored"], floor))
         print(_row("floor (2 processes)", result["floor"]))
         with_search = result["floor_search"]["wall"]
         print(f"| floor, then Pagefind's own command line on its pages | {with_search:.2f} | | {result['floor_search']['cpu']:.2f} "
