@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__
-from .console import console, print_errors, print_warnings, progress
+from .console import output, print_errors, print_warnings, progress
 from .errors import BuildError
 from .pipeline import BuildOptions, build
 from .scaffold import NEW_LAYOUTS, mark_reviewed, mark_translated, new_page, preview_hint
@@ -153,13 +153,13 @@ def _run(args: argparse.Namespace, command: str, root: Path) -> int:
         cache=not getattr(args, "no_cache", False),
     )
     try:
-        with progress(console(stderr=True)):  # on stderr: stdout keeps the one summary line
+        with progress(output(stderr=True)):  # on stderr: stdout keeps the one summary line
             result = build(options)
     except BuildError as exc:
-        print_errors(console(stderr=True), exc.errors)
+        print_errors(output(stderr=True), exc.errors)
         print(f"{len(exc.errors)} error(s); nothing was written.", file=sys.stderr)
         return 1
-    print_warnings(console(stderr=True), result.warnings)
+    print_warnings(output(stderr=True), result.warnings)
     summary = ", ".join(f"{n} {code}" for code, n in result.pages.items())
     verb = "checked" if command == "check" else "built"
     print(f"{verb} {sum(result.pages.values())} pages ({summary}) in {result.seconds:.2f} s")

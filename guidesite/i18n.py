@@ -7,17 +7,16 @@ import re
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po
-from babel.support import Translations
-from jinja2 import TemplateSyntaxError
 
 from .errors import ErrorList
+
+# Babel's catalog tools and Jinja are imported where they are used: a build whose catalogs
+# come from the build cache compiles none, and a page's date formatting loads babel.dates.
+if TYPE_CHECKING:
+    from babel.support import Translations
 
 # Interface strings are written in English in templates and code; English is their source.
 SOURCE_LANGUAGE = "en"
@@ -40,6 +39,8 @@ class LocaleFormat:
     def day_or_month(self, value: str) -> str:
         """'2020-12-11' as a long date, '2020-12' as month and year ('Dezember 2020')."""
         if len(value) == 7:
+            from babel.dates import format_skeleton
+
             return format_skeleton("yMMMM", dt.date.fromisoformat(value + "-01"), locale=self.locale)
         return _long_date(dt.date.fromisoformat(value), self.locale)
 
@@ -66,6 +67,8 @@ def _plural_samples(locale: str) -> list[tuple[str, int]]:
 @functools.lru_cache(maxsize=4096)
 def _long_date(value: dt.date, locale: str) -> str:
     # Every page shows two dates, and the same few recur on thousands of pages.
+    from babel.dates import format_date
+
     return format_date(value, "long", locale=locale)
 
 
@@ -102,6 +105,9 @@ def used_messages(root: Path) -> dict[str, tuple[str, int]]:
     checked against them too. A template the extractor cannot parse is a BuildError naming
     its file and line (Babel would raise from inside Jinja without the file's name).
     """
+    from babel.messages.extract import extract_from_dir
+    from jinja2 import TemplateSyntaxError
+
     package = Path(__file__).resolve().parent
     found: dict[str, tuple[str, int]] = {}
     preview = "preview_templates/**.html"  # the preview's error page; options as babel.cfg gives them
@@ -137,11 +143,17 @@ def load_translations(root: Path, codes: tuple[str, ...]) -> dict[str, Translati
 
 def translations_from(compiled: dict[str, bytes]) -> dict[str, Translations]:
     """Translations from compiled (.mo) catalogs, by language."""
+    from babel.support import Translations
+
     return {lang: Translations(fp=BytesIO(data)) for lang, data in compiled.items()}
 
 
 def compile_catalogs(root: Path, codes: tuple[str, ...]) -> dict[str, bytes]:
     """Each language's .po catalog, checked and compiled to .mo bytes; raises BuildError on any gap."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import PoFileError, read_po
+
     errors = ErrorList(root)
     used = used_messages(root)
     result: dict[str, bytes] = {}

@@ -68,7 +68,7 @@ def build(options: BuildOptions) -> BuildResult:
         translations = translations_from(cache.memo("catalogs", catalogs, lambda: compile_catalogs(root, config.codes)))
         bibliography = files_digest([root / BIBLIOGRAPHY_FILE], root)
         sources = cache.memo("bibliography", bibliography, lambda: load_bibliography(root))
-        assets = collect_assets(root, config.base_path)
+        assets = collect_assets(root, config.base_path, lambda key, measure: cache.memo("image sizes", key, measure))
         cache.use_inputs(inputs_digest(root, assets))
         rendered = render_pages(site, translations, assets, sources, cache)
         _go_on(options)
