@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .assets import AssetMap
@@ -24,10 +21,11 @@ _RENAME_EXCHANGE = 2
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two directories (Linux renameat2); False where unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    import ctypes  # here: a build with nothing to write swaps nothing
+
+    # The symbols of the process itself, the C library's among them: ctypes.util.find_library
+    # would run `ldconfig -p` in a subprocess on every build to find the library's name.
+    libc = ctypes.CDLL(None, use_errno=True)
     if not hasattr(libc, "renameat2"):
         return False
     at_fdcwd = -100
@@ -253,6 +251,8 @@ def _sync(folder: Path, files: dict[str, tuple[str, int]]) -> set[int]:
     missing = sorted(files.keys() - present)
     touched.update(files[rel][1] for rel in missing)
     # Making links is waiting on the file system: threads overlap the waits.
+    from concurrent.futures import ThreadPoolExecutor  # here: concurrent.futures loads logging
+
     chunks = [missing[i :: _LINKERS] for i in range(_LINKERS)] if len(missing) > 200 else [missing]
     with ThreadPoolExecutor(len(chunks)) as pool:
         list(pool.map(lambda chunk: _link(base, chunk, files), chunks))

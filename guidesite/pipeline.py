@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .assets import AssetMap, collect_assets
 from .bibliography import BIBLIOGRAPHY_FILE, load_bibliography
@@ -16,12 +17,13 @@ from .content import load_pages
 from .errors import BuildCancelled, ContentError, ErrorList
 from .i18n import compile_catalogs, translations_from
 from .output import unsafe_out_dir, write_site
-from .preview import with_preview
 from .readiness import find_warnings
 from .render import check_site_links, render_pages
-from .saved_pages import LastBuild
 from .search import search_bundle
 from .site import assemble
+
+if TYPE_CHECKING:  # the preview's own modules, loaded by the preview's builds only (Jinja, the renderers)
+    from .saved_pages import LastBuild
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def build(options: BuildOptions) -> BuildResult:
             site, sources, {rel: page.outline for rel, page in rendered.pages.items()}, options.today)))
         warnings += assets.warnings
         if options.preview:
+            from .preview import with_preview
+
             files = with_preview(site, files, lambda content: content if isinstance(content, bytes) else cache.read_object(content),
                                  warnings, options.today)
         _go_on(options)
@@ -99,7 +103,11 @@ def build(options: BuildOptions) -> BuildResult:
                 errors.raise_if_any()
         cache.forget_unused({e.page.rel for e in site.entries})
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
-    last = LastBuild(site, translations, assets, sources, tuple(warnings)) if options.preview else None
+    last = None
+    if options.preview:
+        from .saved_pages import LastBuild
+
+        last = LastBuild(site, translations, assets, sources, tuple(warnings))
     return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started, len(rendered.fresh),
                        len(every) - len(pages), last)
 

@@ -7,7 +7,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +29,8 @@ def in_threads(function: Callable[[_A], _R], items: Sequence[_A], threads: int =
     GIL for all but tiny inputs)."""
     if len(items) < 64:
         return [function(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor  # here: it loads logging, and few builds need threads
+
     chunks = [items[i::threads] for i in range(threads)]
     with ThreadPoolExecutor(threads) as pool:
         done = list(pool.map(lambda chunk: [function(item) for item in chunk], chunks))

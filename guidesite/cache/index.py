@@ -14,11 +14,13 @@ import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..outline import Outline
 from .digests import sha256
 from .stamps import Stamp
+
+if TYPE_CHECKING:  # an outline is unpickled, and outline.py loaded, only when one is read
+    from ..outline import Outline
 
 try:
     import fcntl

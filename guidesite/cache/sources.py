@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..content import FrontMatter, Page, read_page
 from ..errors import BuildError, ContentError, ErrorList
-from ..parallel import map_in_workers
 from .digests import in_threads, sha256
 from .index import NO_FRONTS, Fronts, SourceEntry
 from .stamps import UNTRUSTED, Stamp, read_stamped, stamp_of
@@ -34,9 +33,11 @@ def shown_fields() -> tuple[str, ...]:
     return ("title", "short_title", "key", "slug", "parent", "nav", "draft")
 
 
-def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEntry], errors: ErrorList
+def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEntry], errors: ErrorList,
+               before_workers: Callable[[], None] = lambda: None,
                ) -> tuple[list[Page | None], dict[str, tuple[str, Fronts]], dict[str, SourceEntry]]:
-    """content.read_pages, parsing and checking only the files not known (in parallel).
+    """content.read_pages, parsing and checking only the files not known (in parallel, in
+    worker processes forked after before_workers() returns).
 
     Returns the pages; each read page's digests (of its file, of its front matter: rel ->
     (digest, fronts)); and what the index is to record anew (rel -> entry).
@@ -71,6 +72,10 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
             unknown.append(item)
     # Each worker reads a file once: its digest and its page come from the same bytes,
     # even if an editor saves it meanwhile.
+    if unknown:
+        before_workers()
+    from ..parallel import map_in_workers  # here: a build with every source known starts no worker
+
     for (index, path, rel, _), (page, problems, entry) in zip(unknown, map_in_workers(_read_source, unknown, label="pages read")):
         errors.items.extend(problems)
         if entry[0]:
