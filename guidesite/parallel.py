@@ -3,23 +3,23 @@
 The workers are forked after the caller has set up the plain data they need (the site,
 its translations and sources), so they start with it instead of receiving it: each task
 sends only item numbers, and each result comes back as plain data. What takes time to make
-and is not always needed (the Markdown and Jinja environments) each worker makes when it
-first needs it: a build that renders nothing makes none. Where fork is
-unavailable, or there is too little work to pay for starting workers, the items run in
-this process.
+and is not always needed (the Markdown and Jinja environments) the caller makes only when
+it has items to map, before the fork, so that it is made once. Where fork is unavailable,
+or there is too little work to pay for starting workers, the items run in this process.
 """
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
-import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # loaded when workers are started: a build that renders nothing starts none
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
 MIN_ITEMS_PER_WORKER = 40  # below this, forking costs more than it saves
 CHUNK = 16  # items per task: few enough round trips, small enough to balance the cores
@@ -62,7 +62,7 @@ def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any], meanwhile: 
     """
     observer: Observer = getattr(_observers, "current", None) or (lambda label, done, total: None)
     workers = min(cores(), len(items) // MIN_ITEMS_PER_WORKER)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not _can_fork():
         results = []
         for item in items:
             results.append(work(item))
@@ -74,8 +74,17 @@ def map_in_workers(work: Callable[[Any], Any], items: Sequence[Any], meanwhile: 
         return _map_forked(work, chunks, workers, meanwhile, lambda done: observer(label, done, len(items)))
 
 
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers: int, meanwhile: Callable[[], None],
                 done: Callable[[int], None]) -> list[Any]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     global _work
     _work = work
     # Frozen, the objects the workers inherit are left alone by their cycle collector:
@@ -116,6 +125,8 @@ def _stop_now(pool: ProcessPoolExecutor, others: set[multiprocessing.process.Bas
     # Every child started since the pool was made, not only those the pool lists: an
     # interrupt during its fork can leave a worker it never registered, which the
     # interpreter would wait for at exit (a hang after "interrupted" was seen once).
+    import multiprocessing
+
     workers = [child for child in multiprocessing.active_children() if child not in others]
     for process in workers:
         process.kill()
@@ -150,6 +161,8 @@ def _die_with(parent: int) -> None:
     for the results. Should the main process have died before prctl took effect, the
     worker has another parent already, and leaves at once.
     """
+    import ctypes
+
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # not Linux: no such request to make

@@ -12,12 +12,12 @@ import functools
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from babel.support import Translations
 
 from .assets import AssetMap
 from .bibliography import Source
-from .bodies import BodyRenderer
 from .cache import BuildCache, Dependencies, StoredPage, facts_digest, recording_site, sha256
 from .checks import PageScan, check_disclaimer, check_links, check_loads, check_repeated_ids, own_host, scan_page
 from .content import CONTENT_DIR
@@ -25,7 +25,10 @@ from .errors import BuildError, ContentError, ErrorList, did_you_mean
 from .markdown import Heading, NeededId
 from .parallel import map_in_workers
 from .site import Entry, Site
-from .templates import Templates
+
+if TYPE_CHECKING:  # loaded by render_pages when a page is to be rendered (see there)
+    from .bodies import BodyRenderer
+    from .templates import Templates
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,9 @@ class _Outcome:
 
 
 class _Job:
-    """Everything a worker needs to render a page: the plain data is set up before the workers
-    start; the Markdown and Jinja environments each process makes once, when it first needs
-    them (a rebuild that renders nothing makes none)."""
+    """Everything a worker needs to render a page, set up before the workers start; the
+    Markdown and Jinja environments only when a page is to be rendered (a rebuild that
+    renders nothing neither makes them nor loads their libraries)."""
 
     def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap,
                  sources: dict[str, Source], cache: BuildCache):
@@ -86,10 +89,14 @@ class _Job:
 
     @functools.cached_property
     def templates(self) -> Templates:
+        from .templates import Templates
+
         return Templates(self.site, self.translations, self.assets, self.cache.jinja_bytecode())
 
     @functools.cached_property
     def bodies(self) -> BodyRenderer:
+        from .bodies import BodyRenderer
+
         return BodyRenderer(self.site, self.translations, self.assets, self.sources)
 
     def check(self, output: str, text: str, errors: ErrorList, entry: Entry | None = None,
@@ -174,6 +181,8 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
             pages[entry.page.rel] = known
         else:
             todo.append(index)
+    if todo:  # made once, before the workers fork, and inherited by each (not made once a process)
+        _ = job.templates, job.bodies
     # The files without a source page are made here while the workers render.
     extra_errors = ErrorList(site.config.root)
     made: list[tuple[dict[str, bytes | str], dict[str, PageScan]]] = []
