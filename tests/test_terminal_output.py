@@ -1,6 +1,7 @@
 """What the terminal shows: a line per preview build with the time, what changed, what was
 rebuilt and how long it took; colours on a terminal only, none with NO_COLOR; a progress
-bar on a long build, and none when the output is not a terminal.
+bar on a long build, and none when the output is not a terminal; into a pipe, errors and
+warnings written without rich read exactly as rich would print them.
 
 A terminal is a pseudo-terminal here (pty), as in an editor's terminal window.
 """
@@ -133,3 +134,27 @@ def test_no_progress_bar_when_the_output_is_no_terminal(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "pages rendered" not in result.stderr and "━" not in result.stderr + result.stdout
     assert result.stdout.startswith("built ") and len(result.stdout.splitlines()) == 1
+
+
+# Lines as the build writes them: plain, non-ASCII, longer than any terminal, with markup-like
+# brackets, and with the characters rich rewrites (a tab, a bell, a carriage return).
+LINES = ["content/de/a.md:3: die Zahl „112“ steht hier, aber nicht in content/en/a.md",
+         "content/en/b.md:1: " + "a very long warning " * 30,
+         "content/en/c.md:7: [bold]not markup[/bold] and :smile: not an emoji",
+         "content/en/d.md:2: a\ttab", "content/en/e.md:2: a bell\x07", "content/en/f.md:2: a carriage\rreturn"]
+
+
+@pytest.mark.parametrize("printer", ["print_errors", "print_warnings"])
+def test_errors_and_warnings_into_a_pipe_are_what_rich_prints_there(printer: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Into a pipe or a file (CI, tests) the build writes its lines without rich, for speed
+    (guidesite/console.py, PlainText): the text must be the same as rich's."""
+    from guidesite import console
+
+    write = getattr(console, printer)
+    plain = console.output(stderr=False)
+    assert isinstance(plain, console.PlainText), "captured output is no terminal: the fast path must be taken"
+    write(plain, LINES)
+    fast = capsys.readouterr().out
+    write(console.console(stderr=False), LINES)
+    assert fast == capsys.readouterr().out
+    assert len(fast.splitlines()) >= len(LINES)
