@@ -55,7 +55,7 @@ def output(stderr: bool = False) -> Console | PlainText:
 
 def _plain(stream: object) -> bool:
     """Whether rich takes the stream for no terminal: its Console.is_terminal, step by step."""
-    if "IPython" in sys.modules:  # rich shows its output in a notebook its own way
+    if "IPython" in sys.modules or stream is None:  # a notebook, or no stream (pythonw): rich's own way
         return False
     compatible = os.environ.get("TTY_COMPATIBLE", "")
     if compatible in ("0", "1"):
@@ -74,7 +74,7 @@ _REWRITTEN = frozenset("\t\x07\x08\x0b\x0c\r")
 
 
 def _print(out: Console | PlainText, styled: str, style: str, text: str) -> None:
-    if isinstance(out, PlainText) and _REWRITTEN.isdisjoint(text):
+    if isinstance(out, PlainText) and _REWRITTEN.isdisjoint(styled) and _REWRITTEN.isdisjoint(text):
         out.write(f"{styled}{text}\n")
         return
     from rich.text import Text

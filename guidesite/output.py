@@ -21,6 +21,8 @@ _RENAME_EXCHANGE = 2
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two directories (Linux renameat2); False where unsupported."""
+    if os.name != "posix":  # Windows: CDLL(None) below is no library there, but a TypeError
+        return False
     import ctypes  # here: a build with nothing to write swaps nothing
 
     # The symbols of the process itself, the C library's among them: ctypes.util.find_library

@@ -82,6 +82,7 @@ def _can_fork() -> bool:
 
 def _map_forked(work: Callable[[Any], Any], chunks: list[Sequence[Any]], workers: int, meanwhile: Callable[[], None],
                 done: Callable[[int], None]) -> list[Any]:
+    import ctypes  # noqa: F401 (loaded before the fork, not in each worker: see _die_with)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

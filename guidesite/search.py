@@ -112,8 +112,9 @@ def search_bundle(site: Site, files: Mapping[str, bytes | str], cache: BuildCach
     shards = _shards(pages)
     made: dict[Shard, dict[str, bytes | str]] = {}
     todo: dict[Shard, str] = {}  # shard -> key of its pages
+    version = installed_versions(["pagefind"])["pagefind"]
     for shard, shard_pages in shards.items():
-        key = _key(shard, shard_pages)
+        key = _key(shard, shard_pages, version)
         known = cache.derived_files(_cache_name(shard), key)
         if known is None:
             todo[shard] = key
@@ -153,18 +154,14 @@ def _cache_name(shard: Shard) -> str:
     return f"search:{shard.lang}:{shard.number}"
 
 
-def _key(shard: Shard, pages: Mapping[str, bytes | str]) -> str:
+def _key(shard: Shard, pages: Mapping[str, bytes | str], version: str) -> str:
     """What a shard's index is made from: the indexer's version and settings, the shard's
     place, each of its pages' address and HTML."""
-    digest = hashlib.sha256(f"{_version()}\0{_EXCLUDE}\0{BODY_MARK!r}\0{_UNUSED}\0{_FIRST_ONLY}\0{shard.folder}".encode())
+    digest = hashlib.sha256(f"{version}\0{_EXCLUDE}\0{BODY_MARK!r}\0{_UNUSED}\0{_FIRST_ONLY}\0{shard.folder}".encode())
     for output in sorted(pages):
         content = pages[output]
         digest.update(f"\0{output}\0{content if isinstance(content, str) else hashlib.sha256(content).hexdigest()}".encode())
     return digest.hexdigest()
-
-
-def _version() -> str:
-    return installed_versions(["pagefind"])["pagefind"]
 
 
 def _index(shards: dict[Shard, dict[str, bytes | str]], cache: BuildCache) -> dict[Shard, dict[str, bytes]]:

@@ -161,3 +161,20 @@ def test_a_stored_page_keeps_its_outline_packed_until_it_is_read() -> None:
     again = pickle.loads(pickle.dumps(loaded, pickle.HIGHEST_PROTOCOL))  # saved again without unpacking it
     assert "outline" not in again.__dict__
     assert again.outline == outline and again == page
+
+
+@pytest.mark.parametrize("folder", ["Jinja2-3.1.6.dist-info", "Jinja2-3.1.6-py3.11.egg-info"])
+def test_a_cache_made_with_another_version_of_a_library_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     folder: str) -> None:
+    """The cache's code digest names each library's installed version, read from its metadata
+    folder on sys.path in either layout (a wheel's .dist-info, a system package's .egg-info):
+    an upgrade gives another digest, and the build then starts from an empty cache."""
+    from guidesite.cache.digests import code_digest
+
+    packages = tmp_path / "site-packages"
+    (packages / folder).mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(packages))
+    before = code_digest()
+    assert code_digest() == before
+    (packages / folder).rename(packages / folder.replace("3.1.6", "3.1.7"))
+    assert code_digest() != before

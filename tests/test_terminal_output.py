@@ -141,7 +141,8 @@ def test_no_progress_bar_when_the_output_is_no_terminal(project: Path) -> None:
 LINES = ["content/de/a.md:3: die Zahl „112“ steht hier, aber nicht in content/en/a.md",
          "content/en/b.md:1: " + "a very long warning " * 30,
          "content/en/c.md:7: [bold]not markup[/bold] and :smile: not an emoji",
-         "content/en/d.md:2: a\ttab", "content/en/e.md:2: a bell\x07", "content/en/f.md:2: a carriage\rreturn"]
+         "content/en/d.md:2: a\ttab", "content/en/e.md:2: a bell\x07", "content/en/f.md:2: a carriage\rreturn",
+         "content/en/a\ttab.md:4: a tab in the place, before the message"]
 
 
 @pytest.mark.parametrize("printer", ["print_errors", "print_warnings"])

@@ -78,6 +78,10 @@ class BuildCache:
             except BuildError:
                 self.save()  # the pages that did render are worth keeping for the next try
                 raise
+            finally:
+                # Joined however the build ends: the next build in this process (the preview's)
+                # may fork workers, which must not happen while a thread of this one runs.
+                self._objects_checked()
             self.save()
 
     def _load(self) -> None:

@@ -15,7 +15,8 @@ from ..assets import AssetMap
 
 _A, _R = TypeVar("_A"), TypeVar("_R")
 INPUTS = ("site.yaml", "templates", "translations", "content/sources.yaml")  # besides the pages
-_LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "babel", "pyyaml")  # as installed (distributions)
+# As installed (distributions); imagesize for the image sizes kept in the cache.
+_LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "babel", "pyyaml", "imagesize")
 _PACKAGE = Path(__file__).resolve().parents[1]  # guidesite/
 
 
@@ -74,6 +75,7 @@ def code_digest() -> str:
 def installed_versions(names: Sequence[str]) -> dict[str, str]:
     """Each distribution's installed version ('?' where none is found), from the name of its
     .dist-info folder ({name}-{version}.dist-info, as the packaging specifications write it)
+    or, as some system packages still have it, its .egg-info ({name}-{version}[-py3.x])
     on sys.path, first found first: what importlib.metadata.version reads, without importing
     the libraries (markdown-it alone took 18 ms of every build's start) or importlib.metadata
     (email, zipfile, csv…)."""
@@ -85,9 +87,10 @@ def installed_versions(names: Sequence[str]) -> dict[str, str]:
         except OSError:  # a zip file, or a folder gone
             continue
         for item in listing:
-            if item.endswith(".dist-info"):
-                name, _, version = item[: -len(".dist-info")].partition("-")
-                found.setdefault(_normal(name), version)
+            stem, _, kind = item.rpartition(".")
+            if kind in ("dist-info", "egg-info"):
+                name, _, rest = stem.partition("-")
+                found.setdefault(_normal(name), rest.split("-")[0] or "?")
     return {name: found.get(key, "?") for key, name in wanted.items()}
 
 
