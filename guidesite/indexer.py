@@ -83,7 +83,7 @@ def _service_class():
 
     The API's reader (PagefindService._wait_for_responses) sleeps a tenth of a second before
     it reads each answer, so an indexer process answers at most ten requests a second
-    however fast it works: three requests a shard, with 21 shards a language at N = 2,500,
+    however fast it works: three requests a shard, with 10 shards a language at N = 2,500,
     made the search step wait seconds for nothing. This reader does the same as the API's
     (pinned in constraints.txt), answer by answer, without the sleep.
     """
