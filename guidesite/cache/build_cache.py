@@ -26,7 +26,7 @@ from .digests import code_digest, in_threads, sha256
 from .facts import FactsFile
 from .index import Extras, Fronts, Index, StoredPage, locked, read_index, write_index
 from .objects import ObjectStore, place_name
-from .stamps import INODE, Stamp, stamp_of
+from .stamps import INODE, Stamp
 
 if TYPE_CHECKING:
     from jinja2 import FileSystemBytecodeCache
@@ -97,10 +97,9 @@ class BuildCache:
         # A cache restored or copied elsewhere gives every object another stamp: then they are
         # read and hashed in threads from now on, while the sources are (see read_pages).
         first = next(iter(index.objects.items()), None)
-        with contextlib.suppress(OSError):
-            if first and stamp_of(os.stat(self._objects.path(first[0]))) != first[1]:
-                self._checking = threading.Thread(target=self._check_all_objects, args=(dict(index.objects),), daemon=True)
-                self._checking.start()
+        if first and self._objects.stamp(first[0]) not in (None, first[1]):
+            self._checking = threading.Thread(target=self._check_all_objects, args=(dict(index.objects),), daemon=True)
+            self._checking.start()
 
     def save(self) -> None:
         """Write the index (atomically: a crash leaves the previous one)."""

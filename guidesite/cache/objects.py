@@ -27,6 +27,13 @@ class ObjectStore:
     def path(self, digest: str) -> str:
         return f"{self._folder}/{digest[:2]}/{digest}"
 
+    def stamp(self, digest: str) -> Stamp | None:
+        """The object's file's stamp now, without reading it; None if it is missing."""
+        try:
+            return stamp_of(os.stat(self.path(digest)))
+        except OSError:
+            return None
+
     def check(self, digest: str, recorded: Stamp | None) -> Stamp | None:
         """The stamp the object is to be known by while it holds the bytes it is named by, else None.
 
@@ -35,11 +42,8 @@ class ObjectStore:
         compared, and its stamp now returned: its ctime only once settled, so that a file
         written just now is read again next time.
         """
-        if recorded is None:
-            return None
-        try:
-            now = stamp_of(os.stat(self.path(digest)))
-        except OSError:
+        now = self.stamp(digest) if recorded is not None else None
+        if now is None:
             return None
         if now == recorded:
             return recorded
@@ -90,13 +94,9 @@ class ObjectStore:
         stamps: dict[str, Stamp] = {}
         for inode in inodes:
             digest = by_inode.get(inode)
-            if digest:
-                try:
-                    now = stamp_of(os.stat(self.path(digest)))
-                except OSError:
-                    continue
-                if _without_ctime(now) == _without_ctime(recorded[digest]):
-                    stamps[digest] = now
+            now = self.stamp(digest) if digest else None
+            if digest and now is not None and _without_ctime(now) == _without_ctime(recorded[digest]):
+                stamps[digest] = now
         return stamps
 
     def remove(self, digest: str) -> None:
