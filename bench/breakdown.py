@@ -33,6 +33,7 @@ from run import prepare  # noqa: E402
 
 from guidesite import markdown, parallel, pipeline, render, templates  # noqa: E402
 from guidesite.cache import BuildCache, sources  # noqa: E402
+from guidesite.cache.steps import CachedSteps  # noqa: E402
 
 _cpu: collections.Counter[str] = collections.Counter()  # part -> CPU seconds, in this process
 
@@ -76,8 +77,9 @@ def _collected(folder: Path) -> collections.Counter[str]:
 def _steps() -> dict[str, float]:
     """Wrap the pipeline's steps, as pipeline.build calls them, to time them by the wall clock."""
     walls: dict[str, float] = collections.defaultdict(float)
-    for name in ("load_pages", "compile_catalogs", "render_pages", "check_site_links", "_write"):
-        function = getattr(pipeline, name)
+    for owner, name in ((pipeline, "load_pages"), (pipeline, "compile_catalogs"), (CachedSteps, "render"),
+                        (CachedSteps, "check_links"), (CachedSteps, "search"), (CachedSteps, "write")):
+        function = getattr(owner, name)
 
         def step(*args: Any, _function: Callable[..., Any] = function, _name: str = name, **kwargs: Any) -> Any:
             started = time.perf_counter()
@@ -86,7 +88,7 @@ def _steps() -> dict[str, float]:
             finally:
                 walls[_name] += time.perf_counter() - started
 
-        setattr(pipeline, name, step)
+        setattr(owner, name, step)
     return walls
 
 

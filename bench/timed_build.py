@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import guidesite.pipeline as pipeline  # noqa: E402
+from guidesite.cache.steps import CachedSteps  # noqa: E402
 from guidesite.cli import main  # noqa: E402
 
 SEARCH_LINE = "search step:"
-_step = pipeline.search_bundle
+_step = CachedSteps.search
 _spent = 0.0
 
 
@@ -29,7 +29,7 @@ def _timed(*args, **kwargs):
         _spent += time.perf_counter() - started
 
 
-pipeline.search_bundle = _timed
+CachedSteps.search = _timed  # type: ignore[method-assign]
 if __name__ == "__main__":
     code = main(sys.argv[1:])
     print(f"{SEARCH_LINE} {_spent:.3f} s", file=sys.stderr)

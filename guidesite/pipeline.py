@@ -8,18 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .assets import AssetMap, collect_assets
+from .assets import collect_assets
 from .bibliography import BIBLIOGRAPHY_FILE, load_bibliography
-from .cache import BuildCache, SiteFiles, files_digest, inputs_digest
+from .cache import files_digest
+from .cache.steps import CachedSteps
 from .checks import check_asset_loads, own_host
 from .config import load_config
 from .content import load_pages
 from .errors import BuildCancelled, ContentError, ErrorList
 from .i18n import compile_catalogs, translations_from
-from .output import unsafe_out_dir, write_site
+from .output import unsafe_out_dir
 from .readiness import find_warnings
-from .render import check_site_links, render_pages
-from .search import search_bundle
 from .site import assemble
 
 if TYPE_CHECKING:  # the preview's own modules, loaded by the preview's builds only (Jinja, the renderers)
@@ -60,55 +59,50 @@ def build(options: BuildOptions) -> BuildResult:
         errors = ErrorList(root)
         errors.add(options.out_dir, 1, f"will not write the site here, because the build replaces the whole folder and {why}: choose a new or empty folder")
         errors.raise_if_any()
-    cache = BuildCache(root, enabled=options.cache)
-    with cache.opened():
-        every = load_pages(config, include_drafts=True, read=cache.read_pages)
+    # The cache is one layer: every step that can reuse an earlier build's work goes through it.
+    with CachedSteps(root, enabled=options.cache).opened() as steps:
+        every = load_pages(config, include_drafts=True, read=steps.read_pages)
         pages = [page for page in every if options.drafts or not page.meta.draft]
         site = assemble(config, pages)
         _go_on(options)
         catalogs = files_digest([root / "templates", root / "translations"], root)
-        translations = translations_from(cache.memo("catalogs", catalogs, lambda: compile_catalogs(root, config.codes)))
+        translations = translations_from(steps.memo("catalogs", catalogs, lambda: compile_catalogs(root, config.codes)))
         bibliography = files_digest([root / BIBLIOGRAPHY_FILE], root)
-        sources = cache.memo("bibliography", bibliography, lambda: load_bibliography(root))
-        assets = collect_assets(root, config.base_path, lambda key, measure: cache.memo("image sizes", key, measure))
-        cache.use_inputs(inputs_digest(root, assets))
-        rendered = render_pages(site, translations, assets, sources, cache)
+        sources = steps.memo("bibliography", bibliography, lambda: load_bibliography(root))
+        assets = collect_assets(root, config.base_path, lambda key, measure: steps.memo("image sizes", key, measure))
+        rendered = steps.render(site, translations, assets, sources)
         _go_on(options)
 
         errors = ErrorList(root)
-        check_site_links(site, rendered, set(rendered.files) | {a.output for a in assets.assets.values()}, cache, errors)
+        steps.check_links(site, rendered, set(rendered.files) | {a.output for a in assets.assets.values()}, errors)
         check_asset_loads(assets, own_host(config.base_url), errors)
         errors.raise_if_any()
         files = rendered.files
         _go_on(options)
         if options.write:  # `check` publishes nothing: no index to make
-            files = {**files, **search_bundle(site, files, cache, errors)}
+            files = {**files, **steps.search(site, files, errors)}
             errors.raise_if_any()
-        # The warnings follow from the pages as rendered, site.yaml, the bibliography and the day.
-        state = cache.rendered_state([e.page.rel for e in site.entries], rendered.pages)
-        warnings = list(cache.memo("warnings", f"{state} {options.today.isoformat()}", lambda: find_warnings(
-            site, sources, {rel: page.outline for rel, page in rendered.pages.items()}, options.today)))
+        warnings = steps.warnings(site, rendered, options.today, lambda: find_warnings(
+            site, sources, {rel: page.outline for rel, page in rendered.pages.items()}, options.today))
         warnings += assets.warnings
         if options.preview:
             from .preview import with_preview
 
-            files = with_preview(site, files, lambda content: content if isinstance(content, bytes) else cache.read_object(content),
-                                 warnings, options.today)
+            files = with_preview(site, files, steps.read, warnings, options.today)
         _go_on(options)
         if options.write:
             try:
-                _write(options.out_dir, files, assets, cache)
+                steps.write(options.out_dir, files, assets)
             except OSError as exc:  # a folder on the way is a file, or not ours to write
                 errors.add(options.out_dir, 1, f"cannot write the site here: {exc.strerror or exc}")
                 errors.raise_if_any()
-        cache.forget_unused({e.page.rel for e in site.entries})
     counts = {code: sum(1 for e in site.entries if e.lang == code) for code in config.codes}
     last = None
     if options.preview:
         from .saved_pages import LastBuild
 
         last = LastBuild(site, translations, assets, sources, tuple(warnings))
-    return BuildResult(counts, SiteFiles(files, cache), warnings, time.perf_counter() - started, len(rendered.fresh),
+    return BuildResult(counts, steps.files(files), warnings, time.perf_counter() - started, len(rendered.fresh),
                        len(every) - len(pages), last)
 
 
@@ -116,9 +110,3 @@ def _go_on(options: BuildOptions) -> None:
     if options.cancelled():
         raise BuildCancelled
 
-
-def _write(out_dir: Path, files: dict[str, bytes | str], assets: AssetMap, cache: BuildCache) -> None:
-    if cache.enabled:
-        cache.write_site(out_dir, {**files, **{a.output: a.data for a in assets.assets.values()}})
-    else:
-        write_site(out_dir, {name: content for name, content in files.items() if isinstance(content, bytes)}, assets)

@@ -2,23 +2,24 @@
 
 Pages are rendered in worker processes (guidesite/parallel.py), each of which has the
 site, the Markdown and the Jinja environments from the start and sends back plain data.
-A page whose fingerprint the build cache knows is not rendered at all: its HTML from the
-previous build is the same (see guidesite/cache/). The link checks that need every page
-run afterwards, over what each page's scan found.
+Which pages to render, and what the others are, is the build cache's decision
+(guidesite/cache/steps.py): this step renders what it is given and hands each page's HTML
+to `keep`, which stores it. The link checks that need every page run afterwards, over
+what each page's scan found.
 """
 from __future__ import annotations
 
 import functools
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from babel.support import Translations
 
 from .assets import AssetMap
 from .bibliography import Source
-from .cache import BuildCache, Dependencies, StoredPage, facts_digest, recording_site, sha256
+from .cache import StoredPage, facts_digest, recording_site, sha256
 from .checks import PageScan, check_disclaimer, check_links, check_loads, check_repeated_ids, own_host, scan_page
 from .content import CONTENT_DIR
 from .errors import BuildError, ContentError, ErrorList, did_you_mean
@@ -61,8 +62,16 @@ class RenderedSite:
     extra_scans: dict[str, PageScan]  # the HTML files without a source page, by path in site/
 
 
+# Stores a page's HTML: returns the name it is stored by (its SHA-256) and the stamp the
+# build cache is to record, or None for a build without the cache, whose pages keep their bytes.
+Keep = Callable[[bytes], tuple[str, tuple[int, int, int] | None]]
+# What a page rendered with these lookups (dependency strings) is stored under: the digest
+# of its source file and its fingerprint.
+StoredAs = Callable[[Entry, tuple[str, ...]], tuple[str, str]]
+
+
 @dataclass(frozen=True)
-class _Outcome:
+class RenderedPage:
     """A worker's answer for one page: how it is stored (with its bytes without a cache), or its problems."""
 
     rel: str
@@ -75,23 +84,39 @@ class _Outcome:
     data: bytes | None = None
 
 
+@dataclass(frozen=True)
+class MadeExtras:
+    """The files without a source page (404 pages, sitemap, …), as made in this build."""
+
+    files: dict[str, bytes]
+    scans: dict[str, PageScan]  # of the HTML ones, for the link check
+    deps: tuple[str, ...]  # the lookups into Site they made (fronts only)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What render_pages made: the pages it was given, and the extras when asked for them."""
+
+    pages: list[RenderedPage]
+    extras: MadeExtras | None
+
+
 class _Job:
     """Everything a worker needs to render a page, set up before the workers start; the
     Markdown and Jinja environments only when a page is to be rendered (a rebuild that
     renders nothing neither makes them nor loads their libraries)."""
 
     def __init__(self, site: Site, translations: dict[str, Translations], assets: AssetMap,
-                 sources: dict[str, Source], cache: BuildCache):
-        self.site, self.cache, self.inputs = site, cache, cache.inputs
+                 sources: dict[str, Source], keep: Keep, stored_as: StoredAs, bytecode: Callable[[], Any]):
+        self.site, self.keep, self.stored_as, self.bytecode = site, keep, stored_as, bytecode
         self.translations, self.assets, self.sources = translations, assets, sources
-        self.dependencies = Dependencies(site, cache)
         self.host = own_host(site.config.base_url)
 
     @functools.cached_property
     def templates(self) -> Templates:
         from .templates import Templates
 
-        return Templates(self.site, self.translations, self.assets, self.cache.jinja_bytecode())
+        return Templates(self.site, self.translations, self.assets, self.bytecode())
 
     @functools.cached_property
     def bodies(self) -> BodyRenderer:
@@ -110,7 +135,7 @@ class _Job:
         check_repeated_ids(output, scan, errors)
         return scan
 
-    def render(self, index: int) -> _Outcome:
+    def render(self, index: int) -> RenderedPage:
         entry = self.site.entries[index]
         rel = entry.page.rel
         errors = ErrorList(self.site.config.root)
@@ -119,7 +144,7 @@ class _Job:
         deps: set[str] = set()
         rendered = self.bodies.render(entry, recording_site(self.site, deps, links_only=True))
         heading_ids = frozenset(h.id for h in rendered.body.headings)
-        failed = _Outcome(rel, heading_ids, rendered.needed_ids)  # with the problems added below
+        failed = RenderedPage(rel, heading_ids, rendered.needed_ids)  # with the problems added below
         for line, message in rendered.problems:
             errors.add(self.site.config.root / CONTENT_DIR / rel, line, message)
         if errors.items:
@@ -134,10 +159,11 @@ class _Job:
         data = text.encode("utf-8")
         facts = PageFacts(heading_ids, rendered.needed_ids, scan).pack()
         ordered = tuple(sorted(deps))
-        digest, stamp = self.cache.write_object(data) if self.cache.enabled else (sha256(data), None)
+        digest, stamp = self.keep(data)
+        source, fingerprint = self.stored_as(entry, ordered)
         stored = StoredPage(
-            source=self.cache.source_digest(rel),
-            fingerprint=self.dependencies.fingerprint(entry, ordered, self.inputs),
+            source=source,
+            fingerprint=fingerprint,
             deps=ordered,
             html=digest,
             citations=tuple(s.key for s in rendered.body.citations),
@@ -145,7 +171,7 @@ class _Job:
             facts=facts_digest(facts),
             outline=rendered.outline,
         )
-        return replace(failed, stored=stored, facts=facts, stamp=stamp, data=None if self.cache.enabled else data)
+        return replace(failed, stored=stored, facts=facts, stamp=stamp, data=None if stamp else data)
 
 
 def _repeated_heading_ids(entry: Entry, headings: tuple[Heading, ...], repeated: tuple[tuple[str, int], ...],
@@ -169,34 +195,23 @@ def _ids_digest(heading_ids: frozenset[str], ids: frozenset[str]) -> str:
     return sha256("\n".join(sorted(ids) + ["#"] + sorted(heading_ids)).encode())[:16]
 
 
-def render_pages(site: Site, translations: dict[str, Translations], assets: AssetMap,
-                 sources: dict[str, Source], cache: BuildCache) -> RenderedSite:
-    """Render the pages the cache cannot supply, in parallel; raises BuildError with every problem."""
-    job = _Job(site, translations, assets, sources, cache)
-    pages: dict[str, StoredPage] = {}
-    todo: list[int] = []
-    for index, entry in enumerate(site.entries):
-        known = cache.stored(entry.page.rel)
-        if known and known.fingerprint == job.dependencies.fingerprint(entry, known.deps, job.inputs):
-            pages[entry.page.rel] = known
-        else:
-            todo.append(index)
+def render_pages(site: Site, translations: dict[str, Translations], assets: AssetMap, sources: dict[str, Source],
+                 todo: Sequence[int], extras: bool, *, keep: Keep, stored_as: StoredAs, bytecode: Callable[[], Any],
+                 facts_of: Callable[[str], PageFacts]) -> Rendering:
+    """Render the pages at these indexes into site.entries in parallel, and the files without
+    a source page if `extras`; raises BuildError with every problem. `bytecode` gives Jinja's
+    bytecode cache, `facts_of` the facts of a page not rendered here (for a failed page's links)."""
+    job = _Job(site, translations, assets, sources, keep, stored_as, bytecode)
     if todo:  # made once, before the workers fork, and inherited by each (not made once a process)
         _ = job.templates, job.bodies
     # The files without a source page are made here while the workers render.
     extra_errors = ErrorList(site.config.root)
-    made: list[tuple[dict[str, bytes | str], dict[str, PageScan]]] = []
-    outcomes = map_in_workers(job.render, todo, meanwhile=lambda: made.append(_extras(job, extra_errors)), label="pages rendered")
-
+    made: list[MadeExtras] = []
+    outcomes: list[RenderedPage] = map_in_workers(
+        job.render, todo, meanwhile=lambda: made.append(_extras(job, extra_errors)) if extras else None, label="pages rendered")
     errors = ErrorList(site.config.root)
-    data: dict[str, bytes] = {}
     for outcome in outcomes:
         errors.items.extend(outcome.problems)
-        if outcome.stored is not None:
-            pages[outcome.rel] = outcome.stored
-            cache.store(outcome.rel, outcome.stored, outcome.stamp, outcome.facts)
-            if outcome.data is not None:
-                data[outcome.rel] = outcome.data
     if errors.items:
         # A page with problems is not stored: its links to other pages' headings are checked
         # here, so that the editor sees them with the rest.
@@ -204,54 +219,26 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
         for outcome in outcomes:
             if outcome.stored is None:
                 _check_needed_ids(site, outcome.rel, outcome.needed_ids,
-                                  lambda rel: heading_ids[rel] if rel in heading_ids else _facts(cache, pages[rel]).heading_ids, errors)
-    extras, extra_scans = made[0]
+                                  lambda rel: heading_ids[rel] if rel in heading_ids else facts_of(rel).heading_ids, errors)
     errors.items.extend(extra_errors.items)
     errors.raise_if_any()
-    files: dict[str, bytes | str] = {
-        e.output: data[e.page.rel] if e.page.rel in data else pages[e.page.rel].html for e in site.entries
-    }
-    files.update(extras)
-    cited = frozenset(key for page in pages.values() for key in page.citations)
-    return RenderedSite(files, cited, pages, frozenset(o.rel for o in outcomes), extra_scans)
+    return Rendering(outcomes, made[0] if made else None)
 
 
-def _extras(job: _Job, errors: ErrorList) -> tuple[dict[str, bytes | str], dict[str, PageScan]]:
-    """The files without a source page, and the scans of the HTML ones; from the cache if it can."""
-    cache = job.cache
-    known = cache.extras
-    if known and known[0] == job.dependencies.fingerprint(None, known[1], job.inputs) \
-            and all(cache.object_intact(digest) for digest in known[2].values()):
-        return dict(known[2]), pickle.loads(known[3])
+def _extras(job: _Job, errors: ErrorList) -> MadeExtras:
+    """The files without a source page, and the scans of the HTML ones."""
     deps: set[str] = set()
-    extras: dict[str, bytes | str] = dict(job.templates.extras(recording_site(job.site, deps, fronts_only=True)))
-    scans = {name: job.check(name, data.decode("utf-8"), errors) for name, data in extras.items() if name.endswith(".html")}
-    if cache.enabled and not errors.items:
-        extras = {name: cache.put_object(data)[0] for name, data in extras.items()}  # type: ignore[arg-type]
-        ordered = tuple(sorted(deps))
-        cache.extras = (job.dependencies.fingerprint(None, ordered, job.inputs), ordered, dict(extras),
-                        pickle.dumps(scans, pickle.HIGHEST_PROTOCOL))
-    return extras, scans
+    files = job.templates.extras(recording_site(job.site, deps, fronts_only=True))
+    scans = {name: job.check(name, data.decode("utf-8"), errors) for name, data in files.items() if name.endswith(".html")}
+    return MadeExtras(dict(files), scans, tuple(sorted(deps)))
 
 
-def check_site_links(site: Site, rendered: RenderedSite, existing: set[str], cache: BuildCache, errors: ErrorList) -> None:
-    """Links between pages: the bodies' links to headings, and every href and src in the HTML.
-
-    When no page's ids and no file name changed since the last build whose links passed,
-    a page that passed then with the same HTML passes again: only the others are checked.
-    """
-    pages = rendered.pages
+def check_site_links(site: Site, rendered: RenderedSite, existing: set[str], check: Sequence[str],
+                     facts_of: Callable[[str], PageFacts], errors: ErrorList) -> None:
+    """Links between pages: the bodies' links to headings, and every href and src in the HTML
+    of the pages in `check` (content paths) and of the files without a source page.
+    `facts_of` gives a page's facts by its content path."""
     outputs = {e.page.rel: e.output for e in site.entries}
-    state = sha256("\n".join([f"{rel} {pages[rel].ids}" for rel in sorted(outputs)] + sorted(existing)).encode())
-    passed = cache.links_passed(state)
-    check = sorted(rel for rel in outputs if passed.get(rel) != pages[rel].html)
-    facts: dict[str, PageFacts] = {}
-
-    def facts_of(rel: str) -> PageFacts:
-        if rel not in facts:
-            facts[rel] = _facts(cache, pages[rel])
-        return facts[rel]
-
     reported: set[tuple[str, str]] = set()  # (page, URL): its missing heading reported at its Markdown line
     for rel in check:
         missing = _check_needed_ids(site, rel, facts_of(rel).needed_ids, lambda target: facts_of(target).heading_ids, errors)
@@ -266,16 +253,12 @@ def check_site_links(site: Site, rendered: RenderedSite, existing: set[str], cac
 
     scans = [(outputs[rel], facts_of(rel).scan) for rel in check] + sorted(rendered.extra_scans.items())
     check_links(scans, ids, existing, site.config.base_path, errors, reported)
-    if not errors.items:
-        cache.set_links_passed(state, {rel: pages[rel].html for rel in outputs})
 
 
-def _facts(cache: BuildCache, page: StoredPage) -> PageFacts:
-    data = cache.facts(page)
-    if data is not None:
-        return PageFacts.unpack(data)
-    # Lost from the cache: what the HTML itself tells (its links are then checked there).
-    scan = scan_page(cache.read_object(page.html).decode("utf-8"))
+def facts_from_html(html: bytes) -> PageFacts:
+    """What a page's HTML itself tells the link checks, where its facts are lost: its ids and
+    links (the links from its body to headings are then checked in the HTML)."""
+    scan = scan_page(html.decode("utf-8"))
     return PageFacts(scan.ids, (), scan)
 
 

@@ -4,8 +4,9 @@ Pagefind's Python API (package `pagefind[bin]`, pinned) drives its indexer binar
 language's pages are split into shards of about PAGES_PER_SHARD pages, each page by a
 stable hash of its address (one shard below 1.5 times that many pages, as for the guide
 itself). Each shard is a Pagefind index of its own, kept in the build cache under a digest
-of its own pages' HTML: a build re-indexes only the shards in which a page changed, so an
-edited article costs the indexing of its shard, not of its language. The first shard is
+of its own pages' HTML (shard_keys; guidesite/cache/steps.py keeps them): a build
+re-indexes only the shards in which a page changed, so an edited article costs the
+indexing of its shard, not of its language. The first shard is
 the language's bundle in site/<lang>/pagefind/ (Pagefind's script, worker and WebAssembly,
 for that language's stemming); the others hold only their index, in
 site/<lang>/pagefind/shard-<n>/, listed in site/<lang>/pagefind/shards.json. The site's
@@ -30,12 +31,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .a_z import check_a_z_free
-from .cache import BuildCache
 from .cache.digests import installed_versions
 from .content import CONTENT_DIR
 from .errors import ErrorList
@@ -94,11 +94,12 @@ def _hash(output: str) -> int:
     return int.from_bytes(hashlib.sha256(output.encode()).digest()[:8], "big")
 
 
-def search_bundle(site: Site, files: Mapping[str, bytes | str], cache: BuildCache, errors: ErrorList) -> dict[str, bytes | str]:
-    """Each language's search bundle by path in site/ (bytes, or the digest of a cache object).
+def search_shards(site: Site, files: Mapping[str, bytes | str], errors: ErrorList) -> dict[Shard, dict[str, bytes | str]]:
+    """Each language's pages (path in site/ -> bytes, or the digest of a cache object) by the
+    shard whose index they go into; none with a problem, which is added to errors.
 
-    A problem is added to errors; the caller stops the build then, so that no page is
-    published with a search field that has no index behind it.
+    The caller stops the build then, so that no page is published with a search field that
+    has no index behind it.
     """
     check_a_z_free(site, errors)
     pages: dict[str, dict[str, bytes | str]] = {code: {} for code in site.config.codes}
@@ -107,36 +108,39 @@ def search_bundle(site: Site, files: Mapping[str, bytes | str], cache: BuildCach
             errors.add(site.config.root / CONTENT_DIR / entry.page.rel, 1,
                        f"the address {site.config.base_path}{entry.lang}/{SEARCH_DIR}/ is the search index's: give the page another file name")
         pages[entry.lang][entry.output] = files[entry.output]
-    if errors.items:
-        return {}
-    shards = _shards(pages)
-    made: dict[Shard, dict[str, bytes | str]] = {}
-    todo: dict[Shard, str] = {}  # shard -> key of its pages
+    return {} if errors.items else _shards(pages)
+
+
+def shard_keys(shards: Mapping[Shard, Mapping[str, bytes | str]]) -> dict[Shard, str]:
+    """What each shard's index is made from, as a digest: an index made under the same key is the same."""
     version = installed_versions(["pagefind"])["pagefind"]
-    for shard, shard_pages in shards.items():
-        key = _key(shard, shard_pages, version)
-        known = cache.derived_files(_cache_name(shard), key)
-        if known is None:
-            todo[shard] = key
-        else:
-            made[shard] = dict(known)
-    if todo:
-        try:
-            indexed = _index({shard: shards[shard] for shard in todo}, cache)
-        except IndexerFailed as exc:
-            errors.add(site.config.root / _DEPENDENCY, 1, f"search: {exc}")
-            return {}
-        for shard, key in todo.items():
-            made[shard] = cache.store_derived_files(_cache_name(shard), key, indexed[shard])
-    bundle: dict[str, bytes | str] = {}
+    return {shard: _key(shard, pages, version) for shard, pages in shards.items()}
+
+
+def index_shards(site: Site, shards: dict[Shard, dict[str, bytes | str]], errors: ErrorList,
+                 object_path: Callable[[str], str] | None = None, work_in: Path | None = None) -> dict[Shard, dict[str, bytes]]:
+    """Each shard's bundle files by path in site/ (none for a shard after the first with no
+    page to search); a problem is added to errors. `object_path` names the file of a page
+    given as a cache object's digest, which is then hard-linked if `work_in`, a folder on
+    the same file system, holds the indexer's pages."""
+    try:
+        return _index(shards, object_path, work_in)
+    except IndexerFailed as exc:
+        errors.add(site.config.root / _DEPENDENCY, 1, f"search: {exc}")
+        return {}
+
+
+def bundle(codes: tuple[str, ...], made: Mapping[Shard, Mapping[str, bytes | str]]) -> dict[str, bytes | str]:
+    """The search bundle of every language, by path in site/, from each shard's files."""
+    files: dict[str, bytes | str] = {}
     for shard in sorted(made):
-        bundle.update(made[shard])
-    for code in pages:
+        files.update(made[shard])
+    for code in codes:
         first = Shard(code, 0).folder
         # A shard whose pages all lack an article has no index to merge.
         others = [shard.folder.removeprefix(first) for shard in sorted(made) if shard.lang == code and shard.number and made[shard]]
-        bundle[first + SHARDS_FILE] = json.dumps(others).encode()
-    return bundle
+        files[first + SHARDS_FILE] = json.dumps(others).encode()
+    return files
 
 
 def _shards(pages: dict[str, dict[str, bytes | str]]) -> dict[Shard, dict[str, bytes | str]]:
@@ -150,10 +154,6 @@ def _shards(pages: dict[str, dict[str, bytes | str]]) -> dict[Shard, dict[str, b
     return shards
 
 
-def _cache_name(shard: Shard) -> str:
-    return f"search:{shard.lang}:{shard.number}"
-
-
 def _key(shard: Shard, pages: Mapping[str, bytes | str], version: str) -> str:
     """What a shard's index is made from: the indexer's version and settings, the shard's
     place, each of its pages' address and HTML."""
@@ -164,17 +164,16 @@ def _key(shard: Shard, pages: Mapping[str, bytes | str], version: str) -> str:
     return digest.hexdigest()
 
 
-def _index(shards: dict[Shard, dict[str, bytes | str]], cache: BuildCache) -> dict[Shard, dict[str, bytes]]:
+def _index(shards: dict[Shard, dict[str, bytes | str]], object_path: Callable[[str], str] | None,
+           work_in: Path | None) -> dict[Shard, dict[str, bytes]]:
     """Index each shard's pages; returns shard -> its bundle's files by path in site/ (none
     for a shard after the first with no page to search)."""
     _check_executable()
-    # Beside the cache's objects when there is a cache, so that pages are hard-linked, not copied.
-    parent = cache.folder if cache.enabled else None
-    with tempfile.TemporaryDirectory(prefix="search-", dir=parent) as work:
+    with tempfile.TemporaryDirectory(prefix="search-", dir=work_in) as work:
         folders: dict[Shard, Path] = {}
         for shard, shard_pages in shards.items():
             folder = Path(work) / f"{shard.lang}-{shard.number}"
-            if _page_folder(folder, shard.lang, shard_pages, cache) or not shard.number:
+            if _page_folder(folder, shard.lang, shard_pages, object_path) or not shard.number:
                 folders[shard] = folder
         # Here, not above: the indexer's driver loads asyncio, which a build with every shard
         # in the cache does without.
@@ -199,14 +198,14 @@ def _check_executable() -> None:
         raise IndexerFailed(f"Pagefind's indexer binary is not installed for this platform{where}: {SETUP_HINT}")
 
 
-def _page_folder(folder: Path, code: str, pages: Mapping[str, bytes | str], cache: BuildCache) -> int:
+def _page_folder(folder: Path, code: str, pages: Mapping[str, bytes | str], object_path: Callable[[str], str] | None) -> int:
     """A folder holding those of the pages that have an article, at their paths below
     site/<lang>/ (so that every shard addresses its pages from there); returns how many."""
     folder.mkdir(parents=True)
     prefix = f"{code}/"
     linked = 0
     for output, content in pages.items():
-        source = cache.object_path(content) if isinstance(content, str) else None
+        source = object_path(content) if isinstance(content, str) and object_path else None
         data = content if isinstance(content, bytes) else Path(source).read_bytes()  # type: ignore[arg-type]
         if BODY_MARK not in data:
             continue

@@ -134,9 +134,9 @@ def test_a_build_in_which_no_page_changed_does_not_index(tmp_path: Path, monkeyp
     indexed_languages: list[set[str]] = []
     real = guidesite.search._index
 
-    def counting(shards, cache):
+    def counting(shards, *args):
         indexed_languages.append({shard.lang for shard in shards})
-        return real(shards, cache)
+        return real(shards, *args)
 
     monkeypatch.setattr(guidesite.search, "_index", counting)
     out = project / "site"
@@ -416,9 +416,9 @@ def test_an_edit_re_indexes_only_the_shard_of_the_page_edited(tmp_path: Path, mo
     indexed_shards: list[list[tuple[str, int]]] = []
     real = guidesite.search._index
 
-    def counting(to_index, cache):
+    def counting(to_index, *args):
         indexed_shards.append(sorted((shard.lang, shard.number) for shard in to_index))
-        return real(to_index, cache)
+        return real(to_index, *args)
 
     monkeypatch.setattr(guidesite.search, "_index", counting)
     edited = project / "content/de/vorbeugen/aufwaermen.md"

@@ -22,8 +22,10 @@ it (facts.py).
 Nothing in it names the project's path, and file stamps only spare reading files: a
 cache copied with the project, or restored into a fresh clone elsewhere (new mtimes,
 ctimes and inodes, as a CI cache restore gives), is checked by content once and reused.
-A build takes the cache's lock, so two builds of one project take turns. The build uses
-it through one object, BuildCache (build_cache.py).
+A build takes the cache's lock, so two builds of one project take turns. The pipeline
+uses the cache through one layer, CachedSteps (steps.py), which has each step (render,
+link check, search, write) make only what the cache cannot supply; the steps never see
+the cache. BuildCache (build_cache.py) holds the index and the objects for one build.
 """
 from .build_cache import CACHE_DIR, BuildCache, SiteFiles
 from .dependencies import Dependencies, recording_site

@@ -1,4 +1,5 @@
-"""BuildCache: the one object through which a build reads and updates the cache.
+"""BuildCache: the one object through which a build reads and updates the cache (for
+the pipeline's steps in steps.py).
 
 It holds the index for one build (locked, loaded, saved after) and answers from it;
 sources.py, objects.py, facts.py and dependencies.py do the work on files. Only the
