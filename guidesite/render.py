@@ -95,10 +95,12 @@ class MadeExtras:
 
 @dataclass(frozen=True)
 class Rendering:
-    """What render_pages made: the pages it was given, and the extras when asked for them."""
+    """What render_pages made: the pages it was given (those with problems unstored), the
+    extras when asked for them and without problems, and every problem found."""
 
     pages: list[RenderedPage]
     extras: MadeExtras | None
+    errors: ErrorList
 
 
 class _Job:
@@ -199,7 +201,8 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
                  todo: Sequence[int], extras: bool, *, keep: Keep, stored_as: StoredAs, bytecode: Callable[[], Any],
                  facts_of: Callable[[str], PageFacts]) -> Rendering:
     """Render the pages at these indexes into site.entries in parallel, and the files without
-    a source page if `extras`; raises BuildError with every problem. `bytecode` gives Jinja's
+    a source page if `extras`. A page with problems is not stored; the caller keeps the others
+    (worth keeping for the next try) and then raises Rendering.errors. `bytecode` gives Jinja's
     bytecode cache, `facts_of` the facts of a page not rendered here (for a failed page's links)."""
     job = _Job(site, translations, assets, sources, keep, stored_as, bytecode)
     if todo:  # made once, before the workers fork, and inherited by each (not made once a process)
@@ -221,8 +224,7 @@ def render_pages(site: Site, translations: dict[str, Translations], assets: Asse
                 _check_needed_ids(site, outcome.rel, outcome.needed_ids,
                                   lambda rel: heading_ids[rel] if rel in heading_ids else facts_of(rel).heading_ids, errors)
     errors.items.extend(extra_errors.items)
-    errors.raise_if_any()
-    return Rendering(outcomes, made[0] if made else None)
+    return Rendering(outcomes, made[0] if made and not extra_errors.items else None, errors)
 
 
 def _extras(job: _Job, errors: ErrorList) -> MadeExtras:

@@ -23,6 +23,7 @@ import pytest
 
 from conftest import REPO
 from guidesite.cache import CACHE_DIR, BuildCache, sha256
+from guidesite.cache.index import read_index
 from guidesite.cache.sources import _LazyPage
 from guidesite import content, pipeline
 from guidesite.errors import BuildError
@@ -198,6 +199,27 @@ def test_a_broken_link_found_in_a_cached_page_is_still_reported(project: Path) -
     assert "has no heading with id '#neu'" in done.stderr
     again = run_build(project)  # the failed build cached what it rendered: still reported
     assert again.returncode == 1 and "has no heading with id '#neu'" in again.stderr
+
+
+def test_a_build_that_fails_on_one_page_keeps_the_others_it_rendered(project: Path, tmp_path: Path) -> None:
+    """A template edit re-renders every page; one page's error fails that build, but the pages
+    that did render are kept: once the page is fixed, the next build renders it alone, and
+    every object the failed build wrote is in the index (none left behind on disk)."""
+    base = project / "templates" / "base.html"
+    base.write_text(base.read_text("utf-8") + "{# a comment: every page's inputs change, not its HTML #}\n", "utf-8")
+    broken = article(project, 3)
+    text = broken.read_text("utf-8")
+    broken.write_text(text + "\n[Nirgendwo](gibt-es-nicht.md)\n", "utf-8")
+    with pytest.raises(BuildError) as failed:
+        build(BuildOptions(root=project, out_dir=project / "site"))
+    assert any("gibt-es-nicht.md" in error.message for error in failed.value.errors)
+    broken.write_text(text, "utf-8")
+    assert build(BuildOptions(root=project, out_dir=project / "site")).rendered == 1
+    index = read_index(project / CACHE_DIR)
+    assert index is not None
+    on_disk = {p.name for p in (project / CACHE_DIR / "objects").rglob("*") if p.is_file()}
+    assert on_disk == set(index.objects)
+    assert_same_as_without_cache(project, tmp_path)
 
 
 def test_the_preview_servers_repeated_builds_are_incremental_and_exact(project: Path, tmp_path: Path) -> None:

@@ -24,13 +24,12 @@ cache copied with the project, or restored into a fresh clone elsewhere (new mti
 ctimes and inodes, as a CI cache restore gives), is checked by content once and reused.
 A build takes the cache's lock, so two builds of one project take turns. The pipeline
 uses the cache through one layer, CachedSteps (steps.py), which has each step (render,
-link check, search, write) make only what the cache cannot supply; the steps never see
-the cache. BuildCache (build_cache.py) holds the index and the objects for one build.
+link check, search, write) make only what the cache cannot supply; the steps are never
+given the cache object. BuildCache (build_cache.py) holds the index and the objects for one build.
 """
-from .build_cache import CACHE_DIR, BuildCache, SiteFiles
-from .dependencies import Dependencies, recording_site
-from .digests import files_digest, inputs_digest, sha256
+from .build_cache import CACHE_DIR, BuildCache
+from .dependencies import recording_site
+from .digests import files_digest, sha256
 from .index import StoredPage, facts_digest
 
-__all__ = ["CACHE_DIR", "BuildCache", "Dependencies", "SiteFiles", "StoredPage", "facts_digest", "files_digest",
-           "inputs_digest", "recording_site", "sha256"]
+__all__ = ["CACHE_DIR", "BuildCache", "StoredPage", "facts_digest", "files_digest", "recording_site", "sha256"]

@@ -355,8 +355,12 @@ class SiteFiles(Mapping[str, bytes]):
         self._files, self._cache = files, cache
 
     def __getitem__(self, name: str) -> bytes:
-        content = self._files[name]
-        return content if isinstance(content, bytes) else self._cache.read_object(content)
+        return self.read(self._files[name], self._cache)
+
+    @staticmethod
+    def read(content: bytes | str, cache: BuildCache) -> bytes:
+        """A file's bytes from its entry: bytes, or the digest of a cache object."""
+        return content if isinstance(content, bytes) else cache.read_object(content)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)

@@ -1,9 +1,11 @@
 """The build cache as one layer: the pipeline's steps that reuse what earlier builds made.
 
 The pipeline (guidesite/pipeline.py) calls the cache here and nowhere else, and the steps
-themselves (content, render, search) never see it: each is given what it is to make, and
-plain functions to read sources, store HTML or name a page's fingerprint. Each method
-below decides what can be reused, has the step make the rest, and records it:
+themselves (content, render, search) are never given the cache object: each is given
+what it is to make, and plain functions to read sources, store HTML or name a page's
+fingerprint (which the render workers call; they change nothing in the cache, see
+build_cache.py). Each method below decides what can be reused, has the step make the
+rest, and records it:
 
 - read_pages: the sources, parsed only where a file changed (sources.py);
 - memo: small derived data (catalogs, bibliography, image sizes, warnings) by a key;
@@ -97,29 +99,27 @@ class CachedSteps:
         made = render_pages(site, translations, assets, sources, todo, extras is None,
                             keep=cache.write_object if cache.enabled else lambda data: (sha256(data), None),
                             stored_as=stored_as, bytecode=cache.jinja_bytecode, facts_of=self.facts_of)
+        # What did render is stored even when other pages failed: the next try renders only those.
         data: dict[str, bytes] = {}
         for outcome in made.pages:
-            assert outcome.stored is not None  # render_pages raised otherwise
-            pages[outcome.rel] = outcome.stored
-            cache.store(outcome.rel, outcome.stored, outcome.stamp, outcome.facts)
-            if outcome.data is not None:
-                data[outcome.rel] = outcome.data
+            if outcome.stored is not None:
+                pages[outcome.rel] = outcome.stored
+                cache.store(outcome.rel, outcome.stored, outcome.stamp, outcome.facts)
+                if outcome.data is not None:
+                    data[outcome.rel] = outcome.data
+        extra_files: dict[str, bytes | str] = dict(extras[2]) if extras else {}
+        if made.extras is not None:
+            extra_files = dict(made.extras.files)
+            if cache.enabled:
+                extra_files = {name: cache.put_object(content)[0] for name, content in made.extras.files.items()}
+                cache.extras = (dependencies.fingerprint(None, made.extras.deps, inputs), made.extras.deps, dict(extra_files),
+                                pickle.dumps(made.extras.scans, pickle.HIGHEST_PROTOCOL))
+        made.errors.raise_if_any()
         files: dict[str, bytes | str] = {
             e.output: data[e.page.rel] if e.page.rel in data else pages[e.page.rel].html for e in site.entries
         }
-        if made.extras is None:
-            assert extras is not None
-            files.update(extras[2])
-            extra_scans = pickle.loads(extras[3])
-        else:
-            extra_scans = made.extras.scans
-            if cache.enabled:
-                stored = {name: cache.put_object(content)[0] for name, content in made.extras.files.items()}
-                cache.extras = (dependencies.fingerprint(None, made.extras.deps, inputs), made.extras.deps, stored,
-                                pickle.dumps(extra_scans, pickle.HIGHEST_PROTOCOL))
-                files.update(stored)
-            else:
-                files.update(made.extras.files)
+        files.update(extra_files)
+        extra_scans = made.extras.scans if made.extras is not None else pickle.loads(extras[3])  # type: ignore[index]
         self._rels = {e.page.rel for e in site.entries}
         cited = frozenset(key for page in pages.values() for key in page.citations)
         return RenderedSite(files, cited, pages, frozenset(o.rel for o in made.pages), extra_scans)
@@ -180,7 +180,7 @@ class CachedSteps:
 
     def read(self, content: bytes | str) -> bytes:
         """A file's bytes from its entry in the site's files: bytes, or the digest of an object."""
-        return content if isinstance(content, bytes) else self.cache.read_object(content)
+        return SiteFiles.read(content, self.cache)
 
     def files(self, files: Mapping[str, bytes | str]) -> SiteFiles:
         """The site's files by path, read from the cache when asked for."""
