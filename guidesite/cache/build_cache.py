@@ -346,24 +346,3 @@ class BuildCache:
             del self._index.objects[digest]
             self._changed()
             self._objects.remove(digest)
-
-
-class SiteFiles(Mapping[str, bytes]):
-    """The site's files by path, reading cache objects (checked against their digest) when asked for."""
-
-    def __init__(self, files: Mapping[str, bytes | str], cache: BuildCache):
-        self._files, self._cache = files, cache
-
-    def __getitem__(self, name: str) -> bytes:
-        return self.read(self._files[name], self._cache)
-
-    @staticmethod
-    def read(content: bytes | str, cache: BuildCache) -> bytes:
-        """A file's bytes from its entry: bytes, or the digest of a cache object."""
-        return content if isinstance(content, bytes) else cache.read_object(content)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._files)
-
-    def __len__(self) -> int:
-        return len(self._files)

@@ -33,7 +33,7 @@ from ..assets import AssetMap
 from ..errors import ErrorList
 from ..output import write_site
 from ..render import PageFacts, RenderedSite, check_site_links, facts_from_html, render_pages
-from .build_cache import BuildCache, SiteFiles
+from .build_cache import BuildCache
 from .dependencies import Dependencies
 from .digests import inputs_digest, sha256
 from .index import StoredPage
@@ -180,11 +180,11 @@ class CachedSteps:
 
     def read(self, content: bytes | str) -> bytes:
         """A file's bytes from its entry in the site's files: bytes, or the digest of an object."""
-        return SiteFiles.read(content, self.cache)
+        return content if isinstance(content, bytes) else self.cache.read_object(content)
 
     def files(self, files: Mapping[str, bytes | str]) -> SiteFiles:
         """The site's files by path, read from the cache when asked for."""
-        return SiteFiles(files, self.cache)
+        return SiteFiles(files, self.read)
 
     def write(self, out_dir: Path, files: Mapping[str, bytes | str], assets: AssetMap) -> None:
         """Write the whole site atomically: with the cache, by linking its objects into place."""
@@ -192,6 +192,22 @@ class CachedSteps:
             self.cache.write_site(out_dir, {**files, **{a.output: a.data for a in assets.assets.values()}})
         else:
             write_site(out_dir, {name: content for name, content in files.items() if isinstance(content, bytes)}, assets)
+
+
+class SiteFiles(Mapping[str, bytes]):
+    """The site's files by path, each read (an object checked against its digest) when asked for."""
+
+    def __init__(self, files: Mapping[str, bytes | str], read: Callable[[bytes | str], bytes]):
+        self._files, self._read = files, read
+
+    def __getitem__(self, name: str) -> bytes:
+        return self._read(self._files[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
 
 
 def _shard_name(shard: search.Shard) -> str:
