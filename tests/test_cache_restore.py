@@ -11,12 +11,15 @@ import os
 import pickle
 import re
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from guidesite import pipeline
 from guidesite.cache import CACHE_DIR, StoredPage, sha256
+from guidesite.cache import digests
 from guidesite.cache.build_cache import KEPT_DIR
 from guidesite.cache.sources import _LazyPage
 from guidesite.outline import Element, Outline
@@ -91,10 +94,16 @@ def test_a_damaged_index_is_detected_and_the_cache_rebuilt(project: Path, tmp_pa
     assert inodes(project / "site") == before  # the rebuilt cache works again
 
 
+@pytest.mark.parametrize("files", ["in memory", "on the disk"])
 @pytest.mark.parametrize("damage", ["same size", "truncated", "deleted"])
-def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, tmp_path: Path, damage: str) -> None:
+def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, tmp_path: Path, damage: str,
+                                                                files: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Restored, every object has a new stamp, so all are read and hashed at once: the one that
-    does not hold its bytes any more is found among them, and its page rendered again."""
+    does not hold its bytes any more is found among them, and its page rendered again. The
+    files are hashed in this thread while they come from memory, else in threads: both ways
+    are taken here, by the time per file at which the disk is assumed."""
+    monkeypatch.setattr(digests, "_PROBE", 4)
+    monkeypatch.setattr(digests, "_ON_DISK", 0.0 if files == "on the disk" else 3600.0)
     first = snapshot(project / "site")
     moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
     source = article(project, 3)
@@ -111,6 +120,18 @@ def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, t
     result = build(BuildOptions(root=moved, out_dir=moved / "site"))
     assert result.rendered == 1
     assert snapshot(moved / "site") == first
+
+
+def test_files_that_wait_on_the_disk_are_read_in_threads_and_their_results_kept_in_order() -> None:
+    threads: set[int] = set()
+
+    def slow(number: int) -> int:  # each longer than a file read from memory takes
+        time.sleep(0.001)
+        threads.add(threading.get_ident())
+        return number * number
+
+    assert digests.in_threads(slow, list(range(300))) == [number * number for number in range(300)]
+    assert len(threads) > 1
 
 
 def test_the_kept_site_lies_beside_the_cache_not_in_it(project: Path) -> None:

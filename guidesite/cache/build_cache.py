@@ -14,7 +14,6 @@ import contextlib
 import copy
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -61,7 +60,6 @@ class BuildCache:
         self._interned: dict[str, str] = {}
         # Objects checked ahead of their use (see _check_all_objects): digest -> its stamp, or None.
         self._checked: dict[str, Stamp | None] = _NOT_YET
-        self._checking: threading.Thread | None = None  # _check_all_objects, begun at _load (see there)
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -79,10 +77,6 @@ class BuildCache:
             except BuildError:
                 self.save()  # the pages that did render are worth keeping for the next try
                 raise
-            finally:
-                # Joined however the build ends: the next build in this process (the preview's)
-                # may fork workers, which must not happen while a thread of this one runs.
-                self._objects_checked()
             self.save()
 
     def _load(self) -> None:
@@ -95,12 +89,6 @@ class BuildCache:
             index = Index(code=code)
             self._changed()
         self._index = index
-        # A cache restored or copied elsewhere gives every object another stamp: then they are
-        # read and hashed in threads from now on, while the sources are (see read_pages).
-        first = next(iter(index.objects.items()), None)
-        if first and self._objects.stamp(first[0]) not in (None, first[1]):
-            self._checking = threading.Thread(target=self._check_all_objects, args=(dict(index.objects),), daemon=True)
-            self._checking.start()
 
     def save(self) -> None:
         """Write the index (atomically: a crash leaves the previous one)."""
@@ -123,9 +111,7 @@ class BuildCache:
 
     def read_pages(self, found: list[tuple[Path, str, str]], errors: ErrorList) -> list[Page | None]:
         """content.read_pages, parsing and checking only the files not seen before (see sources.py)."""
-        pages, digests, record = sources.read_pages(found, self._index.sources if self.enabled else {}, errors,
-                                                    before_workers=self._objects_checked)
-        self._objects_checked()
+        pages, digests, record = sources.read_pages(found, self._index.sources if self.enabled else {}, errors)
         for rel, (digest, fronts) in digests.items():
             self._source_digests[rel], self._fronts[rel] = digest, fronts
         if self.enabled and record:
@@ -272,7 +258,6 @@ class BuildCache:
     def object_intact(self, digest: str) -> bool:
         """True while the object holds the bytes it is named by (see ObjectStore.check)."""
         recorded = self._index.objects.get(digest)
-        self._objects_checked()
         if digest in self._checked:
             stamp = self._checked.pop(digest)
         else:
@@ -284,20 +269,13 @@ class BuildCache:
         self._record(digest, stamp)
         return True
 
-    def _check_all_objects(self, recorded: Mapping[str, Stamp] | None = None) -> None:
+    def _check_all_objects(self) -> None:
         """An object with another stamp than recorded is read to be trusted, and seldom alone:
         in a cache restored or copied elsewhere every object is. The first such one has them
-        all read and hashed at once, in threads; object_intact takes each answer once."""
-        recorded = self._index.objects if recorded is None else recorded  # a copy when in a thread of its own
+        all read and hashed at once (see in_threads); object_intact takes each answer once."""
+        recorded = self._index.objects
         digests = list(recorded)
         self._checked = dict(zip(digests, in_threads(lambda digest: self._objects.check(digest, recorded[digest]), digests)))
-
-    def _objects_checked(self) -> None:
-        """Wait for the objects' check begun at _load, if any: before any object is used, and
-        before read_pages forks workers (a fork copies no thread, and none of its locks safely)."""
-        if self._checking is not None:
-            self._checking.join()
-            self._checking = None
 
     def _record(self, digest: str, stamp: Stamp) -> None:
         self._checked.pop(digest, None)  # an answer from before this write would be out of date

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -25,20 +26,35 @@ def sha256(data: bytes) -> str:
 
 
 def in_threads(function: Callable[[_A], _R], items: Sequence[_A], threads: int = 4) -> list[_R]:
-    """[function(item) for item in items], in a few threads when there are many: for reading
-    and hashing files, which wait on the disk and let other threads run (hashlib releases the
-    GIL for all but tiny inputs)."""
-    if len(items) < 64:
-        return [function(item) for item in items]
+    """[function(item) for item in items], for reading and hashing files: in this thread while
+    the first ones show the files in memory, in a few threads once they wait on the disk.
+
+    Files to hash are nearly always ones just written (a checkout, a restored cache), which
+    the system still holds in memory; then threads only contend for the GIL at each system
+    call. Measured on 16,000 such files: 0.43 s in one thread, 1.1 s in four. Read from the
+    disk, four threads overlap the waits: 1.7 s against 2.5 s in one.
+    """
+    probe = items[:_PROBE]
+    start = time.perf_counter()
+    done = [function(item) for item in probe]
+    rest = items[len(probe):]
+    if not rest or time.perf_counter() - start < _ON_DISK * len(probe):
+        return done + [function(item) for item in rest]
     from concurrent.futures import ThreadPoolExecutor  # here: it loads logging, and few builds need threads
 
-    chunks = [items[i::threads] for i in range(threads)]
+    chunks = [rest[i::threads] for i in range(threads)]
     with ThreadPoolExecutor(threads) as pool:
-        done = list(pool.map(lambda chunk: [function(item) for item in chunk], chunks))
-    results: list[_R] = [None] * len(items)  # type: ignore[list-item]
-    for i, chunk in enumerate(done):
+        made = list(pool.map(lambda chunk: [function(item) for item in chunk], chunks))
+    results: list[_R] = [None] * len(rest)  # type: ignore[list-item]
+    for i, chunk in enumerate(made):
         results[i::threads] = chunk
-    return results
+    return done + results
+
+
+# in_threads: how many files it times, and the time per file above which they wait on the
+# disk (from memory, reading and hashing one of the bench's files takes about 30 µs).
+_PROBE = 64
+_ON_DISK = 0.000_1
 
 
 def files_digest(paths: Sequence[Path], base: Path) -> str:

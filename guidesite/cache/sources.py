@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,10 +34,9 @@ def shown_fields() -> tuple[str, ...]:
 
 
 def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEntry], errors: ErrorList,
-               before_workers: Callable[[], None] = lambda: None,
                ) -> tuple[list[Page | None], dict[str, tuple[str, Fronts]], dict[str, SourceEntry]]:
     """content.read_pages, parsing and checking only the files not known (in parallel, in
-    worker processes forked after before_workers() returns).
+    worker processes).
 
     Returns the pages; each read page's digests (of its file, of its front matter: rel ->
     (digest, fronts)); and what the index is to record anew (rel -> entry).
@@ -59,8 +58,7 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
         else:
             unknown.append((len(pages), path, rel, lang))
         pages.append(None)
-    # Every file of a project checked out anew, or copied, has a new stamp: hashing them is
-    # reading and SHA-256, which both let other threads run.
+    # Every file of a project checked out anew, or copied, has a new stamp: its digest decides.
     for item, (digest, stamp) in zip(touched, in_threads(_digest, [item[1] for item in touched])):
         index, path, rel, _ = item
         entry = known[rel]
@@ -72,8 +70,6 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
             unknown.append(item)
     # Each worker reads a file once: its digest and its page come from the same bytes,
     # even if an editor saves it meanwhile.
-    if unknown:
-        before_workers()
     from ..parallel import map_in_workers  # here: a build with every source known starts no worker
 
     for (index, path, rel, _), (page, problems, entry) in zip(unknown, map_in_workers(_read_source, unknown, label="pages read")):
