@@ -115,6 +115,8 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
 
     runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": [], "warm_edit": [], "restored": [], "floor": [],
                                                "floor_search": []}
+    # The CI checkouts with the cache restored are deleted after the last run (see restore.py).
+    clones = tempfile.TemporaryDirectory(dir=folder)
     try:
         for r in range(repeat):
             _clean(root, ".cache", "site")
@@ -122,9 +124,8 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
             runs["warm"].append(measure(build, root))
             article.write_bytes(original + f"\nEdited for run {r}.\n".encode())
             runs["warm_edit"].append(measure(build, root))
-            with tempfile.TemporaryDirectory(dir=folder) as tmp:  # a CI checkout with the cache restored
-                clone = restored_clone(root, Path(tmp) / "elsewhere" / "clone")
-                runs["restored"].append(measure([*TIMED_BUILD, "--root", str(clone), "--out", str(clone / "site")], clone))
+            clone = restored_clone(root, Path(clones.name) / f"elsewhere-{r}" / "clone")
+            runs["restored"].append(measure([*TIMED_BUILD, "--root", str(clone), "--out", str(clone / "site")], clone))
             _clean(root, "floor-out")
             floor = [PYTHON, str(BENCH / "floor.py"), "--root", str(root), "--out", str(root / "floor-out")]
             runs["floor"].append(measure(floor, root))
@@ -133,6 +134,7 @@ def bench_size(n: int, folder: Path, repeat: int) -> dict[str, dict[str, float]]
             _clean(root, "floor-out")
     finally:
         article.write_bytes(original)
+        clones.cleanup()
     pages = _pages(root)
     result = {}
     for name, values in runs.items():
