@@ -21,6 +21,8 @@ from guidesite import pipeline
 from guidesite.cache import CACHE_DIR, StoredPage, sha256
 from guidesite.cache import digests
 from guidesite.cache.build_cache import KEPT_DIR
+from guidesite.cache.objects import ObjectStore
+from guidesite.cache.stamps import Stamp
 from guidesite.cache.sources import _LazyPage
 from guidesite.outline import Element, Outline
 from guidesite.pipeline import BuildOptions, build
@@ -58,11 +60,18 @@ def test_a_cache_moved_to_another_path_with_new_file_times_is_reused(
     assert again.rendered == 0 and snapshot(moved / "site") == first
 
 
-def test_a_restored_cache_makes_no_staging_folder_ahead_and_the_next_edit_is_exact(project: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("change", ["nothing", "a template"])
+def test_a_restored_cache_makes_no_staging_folder_ahead_and_the_next_edit_is_exact(project: Path, tmp_path: Path,
+                                                                                   change: str) -> None:
     """A CI job builds once: after a restore, the site is written without a second tree of
-    links for a next build, which, when it has a change to write, makes one itself."""
+    links for a next build, which, when it has a change to write, makes one itself. So too
+    when the commit changed a template, and no stored page is even looked at."""
     moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
-    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered == 0
+    if change == "a template":
+        base = moved / "templates" / "base.html"
+        base.write_text(base.read_text("utf-8") + "{# every page's inputs change #}\n", "utf-8")
+    done = build(BuildOptions(root=moved, out_dir=moved / "site"))
+    assert done.rendered == (0 if change == "nothing" else sum(done.pages.values()))
     assert not (moved / KEPT_DIR).exists()
     page = article(moved, 4)
     page.write_text(page.read_text("utf-8") + "\nEin neuer Absatz.\n", "utf-8")
@@ -104,6 +113,14 @@ def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, t
     are taken here, by the time per file at which the disk is assumed."""
     monkeypatch.setattr(digests, "_PROBE", 4)
     monkeypatch.setattr(digests, "_ON_DISK", 0.0 if files == "on the disk" else 3600.0)
+    checked_in: set[int] = set()
+    check = ObjectStore.check
+
+    def checking(store: ObjectStore, digest: str, recorded: Stamp | None) -> Stamp | None:
+        checked_in.add(threading.get_ident())
+        return check(store, digest, recorded)
+
+    monkeypatch.setattr(ObjectStore, "check", checking)
     first = snapshot(project / "site")
     moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
     source = article(project, 3)
@@ -120,6 +137,7 @@ def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, t
     result = build(BuildOptions(root=moved, out_dir=moved / "site"))
     assert result.rendered == 1
     assert snapshot(moved / "site") == first
+    assert (checked_in == {threading.get_ident()}) == (files == "in memory")
 
 
 def test_files_that_wait_on_the_disk_are_read_in_threads_and_their_results_kept_in_order() -> None:
@@ -132,6 +150,8 @@ def test_files_that_wait_on_the_disk_are_read_in_threads_and_their_results_kept_
 
     assert digests.in_threads(slow, list(range(300))) == [number * number for number in range(300)]
     assert len(threads) > 1
+    assert digests.in_threads(slow, []) == []
+    assert digests.in_threads(slow, list(range(66))) == [number * number for number in range(66)]  # 2 left for 4 threads
 
 
 def test_the_kept_site_lies_beside_the_cache_not_in_it(project: Path) -> None:

@@ -60,6 +60,7 @@ class BuildCache:
         self._interned: dict[str, str] = {}
         # Objects checked ahead of their use (see _check_all_objects): digest -> its stamp, or None.
         self._checked: dict[str, Stamp | None] = _NOT_YET
+        self._restored = False  # whether the cache was restored or copied here (see _load)
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -89,6 +90,9 @@ class BuildCache:
             index = Index(code=code)
             self._changed()
         self._index = index
+        # A cache restored or copied elsewhere gives every object another stamp: one stat tells.
+        first = next(iter(index.objects.items()), None)
+        self._restored = first is not None and self._objects.stamp(first[0]) not in (None, first[1])
 
     def save(self) -> None:
         """Write the index (atomically: a crash leaves the previous one)."""
@@ -299,10 +303,10 @@ class BuildCache:
             linked[name] = (self.object_path(digest), self._index.objects[digest][INODE])
         place = place_name(self.root, out_dir)
         state = sha256(repr(sorted(linked.items())).encode())
-        # A cache whose objects all had to be read (see _check_all_objects) was restored or
-        # copied: most likely by a CI job, which builds once, so no staging folder is made
-        # ahead for a next build there (that one would make it, if it changes anything).
-        restored = self._checked is not _NOT_YET
+        # A cache restored or copied here (or whose objects all had to be read, see
+        # _check_all_objects): most likely by a CI job, which builds once, so no staging folder
+        # is made ahead for a next build there (that one would make it, if it changes anything).
+        restored = self._restored or self._checked is not _NOT_YET
         touched = write_linked_site(out_dir, linked, self.trees / place, self._index.written.get(place) == state,
                                     keep_first=not restored)
         if self._index.written.get(place) != state:
