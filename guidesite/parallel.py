@@ -176,3 +176,77 @@ def _die_with(parent: int) -> None:
 def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
     assert _work is not None, "workers are forked from map_in_workers"
     return [_work(item) for item in chunk]
+
+
+class Ahead:
+    """[work(item) for item in items], computed in a forked process while this one goes on.
+
+    For a restored cache: its objects are read and hashed on another core while this
+    process reads the sources. result() waits for the answers; where fork is unavailable,
+    or the child failed, it computes them here instead. close() ends the child whose
+    answers are no longer wanted. The child dies with this process (_die_with).
+    """
+
+    forks = hasattr(os, "fork")  # else the answers are computed in result(), in the caller's thread
+
+    def __init__(self, work: Callable[[Any], Any], items: Sequence[Any]):
+        self._work, self._items = work, items
+        self._pid: int | None = None
+        self._pipe = -1
+        if not self.forks:
+            return
+        import ctypes  # noqa: F401 (loaded here, not in the child: see _die_with)
+        import pickle
+
+        parent = os.getpid()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                os.close(read_end)
+                _start_worker(parent)
+                gc.disable()  # a short life: a collection would only copy the parent's memory
+                answer = memoryview(pickle.dumps([work(item) for item in items], pickle.HIGHEST_PROTOCOL))
+                while answer:
+                    answer = answer[os.write(write_end, answer):]
+                status = 0
+            finally:  # nothing of the child's is printed, nor run at its exit: the parent takes over
+                os._exit(status)
+        os.close(write_end)
+        self._pid, self._pipe = pid, read_end
+
+    def result(self) -> list[Any]:
+        """The answers, in the order of the items."""
+        if self._pid is None:
+            return [self._work(item) for item in self._items]
+        import pickle
+
+        try:
+            parts = []
+            while part := os.read(self._pipe, 1 << 20):
+                parts.append(part)
+            try:
+                status = os.waitpid(self._pid, 0)[1]
+            except ChildProcessError:  # reaped by someone else's SIGCHLD handler: the answer tells
+                status = 0
+            self._pid = None
+        finally:
+            self.close()
+        if status == 0:
+            try:
+                return pickle.loads(b"".join(parts))
+            except (pickle.UnpicklingError, EOFError, ValueError):
+                pass
+        return [self._work(item) for item in self._items]  # the child failed: do its work here
+
+    def close(self) -> None:
+        """End the child, if it still runs, and let go of its pipe."""
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+            self._pid = None
+        if self._pipe >= 0:
+            os.close(self._pipe)
+            self._pipe = -1

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from guidesite import pipeline
+from guidesite.parallel import Ahead
 from guidesite.cache import CACHE_DIR, StoredPage, sha256
 from guidesite.cache import digests
 from guidesite.cache.build_cache import KEPT_DIR
@@ -103,21 +104,24 @@ def test_a_damaged_index_is_detected_and_the_cache_rebuilt(project: Path, tmp_pa
     assert inodes(project / "site") == before  # the rebuilt cache works again
 
 
-@pytest.mark.parametrize("files", ["in memory", "on the disk"])
+@pytest.mark.parametrize("files", ["in another process", "in memory", "on the disk"])
 @pytest.mark.parametrize("damage", ["same size", "truncated", "deleted"])
 def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, tmp_path: Path, damage: str,
                                                                 files: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Restored, every object has a new stamp, so all are read and hashed at once: the one that
-    does not hold its bytes any more is found among them, and its page rendered again. The
-    files are hashed in this thread while they come from memory, else in threads: both ways
-    are taken here, by the time per file at which the disk is assumed."""
+    """Restored, every object has a new stamp, so all are read and hashed: the one that does
+    not hold its bytes any more is found among them, and its page rendered again. They are
+    hashed in a process forked when the cache is found restored; where there is no fork, in
+    this thread while they come from memory, else in threads. Each way is taken here (the
+    last two by the time per file at which the disk is assumed)."""
+    monkeypatch.setattr(Ahead, "forks", files == "in another process")
     monkeypatch.setattr(digests, "_PROBE", 4)
     monkeypatch.setattr(digests, "_ON_DISK", 0.0 if files == "on the disk" else 3600.0)
-    checked_in: set[int] = set()
+    where = tmp_path / "checked in"  # a file: the forked process has no other way back to the test
     check = ObjectStore.check
 
     def checking(store: ObjectStore, digest: str, recorded: Stamp | None) -> Stamp | None:
-        checked_in.add(threading.get_ident())
+        with where.open("a") as log:
+            log.write(f"{os.getpid()} {threading.get_ident()}\n")
         return check(store, digest, recorded)
 
     monkeypatch.setattr(ObjectStore, "check", checking)
@@ -137,7 +141,31 @@ def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, t
     result = build(BuildOptions(root=moved, out_dir=moved / "site"))
     assert result.rendered == 1
     assert snapshot(moved / "site") == first
-    assert (checked_in == {threading.get_ident()}) == (files == "in memory")
+    checked = [tuple(map(int, line.split())) for line in where.read_text().splitlines()]
+    pids, threads = {pid for pid, _ in checked}, {thread for _, thread in checked}
+    if files == "in another process":
+        assert len(pids - {os.getpid()}) == 1  # one forked process read them
+    else:
+        assert pids == {os.getpid()}
+        assert (threads == {threading.get_ident()}) == (files == "in memory")
+
+
+def test_work_ahead_runs_in_another_process_and_is_done_here_when_that_fails() -> None:
+    here = os.getpid()
+    ahead = Ahead(lambda number: (number * number, os.getpid()), list(range(500)))
+    answers = ahead.result()
+    assert [square for square, _ in answers] == [number * number for number in range(500)]
+    assert {pid for _, pid in answers} - {here}  # computed elsewhere
+    # A child that dies half-way (the OOM killer, a crash) leaves its work to be done here.
+    failing = Ahead(lambda number: number if os.getpid() == here else os._exit(3), list(range(10)))
+    assert failing.result() == list(range(10))
+    # One whose answers are no longer wanted is ended, and nothing of it is left.
+    slow = Ahead(lambda number: time.sleep(60), [0])
+    child = slow._pid
+    assert child is not None
+    slow.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)  # already reaped: no zombie left either
 
 
 def test_files_that_wait_on_the_disk_are_read_in_threads_and_their_results_kept_in_order() -> None:

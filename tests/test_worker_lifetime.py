@@ -52,3 +52,24 @@ def test_a_build_killed_with_sigkill_leaves_no_worker(tmp_path: Path) -> None:
     for pid in leftover:
         os.kill(pid, signal.SIGKILL)
     assert leftover == []
+
+
+def test_a_process_checking_a_restored_cache_ahead_dies_with_the_build() -> None:
+    """The process that hashes a restored cache's objects while the build reads its sources
+    (parallel.Ahead) goes too when the build is killed with SIGKILL."""
+    script = ("import os, sys, time; sys.path.insert(0, sys.argv[1]); from guidesite.parallel import Ahead;"
+              "ahead = Ahead(lambda item: time.sleep(60), [0]); print(ahead._pid, flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(REPO)], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    child = int(proc.stdout.readline())
+    assert _alive(child) and child in _children(proc.pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gone = not _alive(child)
+    if not gone:
+        os.kill(child, signal.SIGKILL)
+    assert gone

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..content import Page
 from ..errors import BuildError, ErrorList
 from ..output import write_linked_site
+from ..parallel import Ahead
 from . import sources
 from .digests import code_digest, in_threads, sha256
 from .facts import FactsFile
@@ -61,6 +62,8 @@ class BuildCache:
         # Objects checked ahead of their use (see _check_all_objects): digest -> its stamp, or None.
         self._checked: dict[str, Stamp | None] = _NOT_YET
         self._restored = False  # whether the cache was restored or copied here (see _load)
+        # A restored cache's objects being checked in another process: it, and what it was asked.
+        self._ahead: tuple[Ahead, list[tuple[str, Stamp]]] | None = None
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -78,6 +81,8 @@ class BuildCache:
             except BuildError:
                 self.save()  # the pages that did render are worth keeping for the next try
                 raise
+            finally:
+                self._stop_checking_ahead()
             self.save()
 
     def _load(self) -> None:
@@ -93,6 +98,11 @@ class BuildCache:
         # A cache restored or copied elsewhere gives every object another stamp: one stat tells.
         first = next(iter(index.objects.items()), None)
         self._restored = first is not None and self._objects.stamp(first[0]) not in (None, first[1])
+        if self._restored and Ahead.forks:
+            # Each object is to be read and hashed before it is used: on another core, while
+            # this process reads the sources and assembles the site (see _check_all_objects).
+            asked = list(index.objects.items())
+            self._ahead = (Ahead(lambda pair: self._objects.check(*pair), asked), asked)
 
     def save(self) -> None:
         """Write the index (atomically: a crash leaves the previous one)."""
@@ -179,6 +189,7 @@ class BuildCache:
     def use_inputs(self, inputs: str) -> None:
         """Set the build-wide inputs digest; pages stored under other inputs are dropped."""
         if self._index.inputs != inputs:
+            self._stop_checking_ahead()  # no stored page is used: the core is the workers'
             self._changed()
             self._index.pages.clear()
             self._index.extras = None
@@ -276,10 +287,24 @@ class BuildCache:
     def _check_all_objects(self) -> None:
         """An object with another stamp than recorded is read to be trusted, and seldom alone:
         in a cache restored or copied elsewhere every object is. The first such one has them
-        all read and hashed at once (see in_threads); object_intact takes each answer once."""
+        all read and hashed at once (see in_threads), unless a process was checking them since
+        the cache was found restored (_load): then its answers are taken. object_intact takes
+        each answer once."""
         recorded = self._index.objects
+        if self._ahead is not None:
+            ahead, asked = self._ahead
+            self._ahead = None
+            # Only the answers about stamps still recorded: an object written since has another.
+            self._checked = {digest: stamp for (digest, was), stamp in zip(asked, ahead.result())
+                             if recorded.get(digest) == was}
+            return
         digests = list(recorded)
         self._checked = dict(zip(digests, in_threads(lambda digest: self._objects.check(digest, recorded[digest]), digests)))
+
+    def _stop_checking_ahead(self) -> None:
+        if self._ahead is not None:
+            self._ahead[0].close()
+            self._ahead = None
 
     def _record(self, digest: str, stamp: Stamp) -> None:
         self._checked.pop(digest, None)  # an answer from before this write would be out of date
