@@ -20,7 +20,10 @@ import pytest
 from guidesite import pipeline
 from guidesite.parallel import Ahead
 from guidesite.cache import CACHE_DIR, StoredPage, sha256
-from guidesite.cache import digests
+from guidesite.cache import digests, sources
+from guidesite.cache.index import read_index
+from guidesite.cache.stamps import UNTRUSTED
+from guidesite.errors import ErrorList
 from guidesite.cache.build_cache import KEPT_DIR
 from guidesite.cache.objects import ObjectStore
 from guidesite.cache.stamps import Stamp
@@ -148,6 +151,49 @@ def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, t
     else:
         assert pids == {os.getpid()}
         assert (threads == {threading.get_ident()}) == (files == "in memory")
+
+
+def test_a_restored_clone_s_sources_are_hashed_in_another_process_and_an_edited_one_rendered(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commit a CI job builds changed an article: the process hashing the clone's sources
+    ahead finds it changed, and that page alone is rendered, as without the cache."""
+    where = tmp_path / "hashed in"
+    hashed = sources.hashed
+
+    def hashing(path: Path) -> sources.Hashed | None:
+        with where.open("a") as log:
+            log.write(f"{os.getpid()}\n")
+        return hashed(path)
+
+    monkeypatch.setattr(sources, "hashed", hashing)
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
+    page = article(moved, 5)
+    page.write_text(page.read_text("utf-8") + "\nEin Absatz, den der Commit brachte.\n", "utf-8")
+    done = build(BuildOptions(root=moved, out_dir=moved / "site"))
+    assert done.rendered == 1
+    assert {int(pid) for pid in where.read_text().split()} - {os.getpid()}  # hashed in another process
+    assert_same_as_without_cache(moved, tmp_path)
+
+
+def test_a_source_hashed_ahead_and_changed_since_is_hashed_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer from the process that hashed the sources ahead counts only while the file
+    has the stamp it had then: after an editor's save in between, the file is hashed here."""
+    content = project / "content"
+    path = article(project, 2)
+    rel = path.relative_to(content).as_posix()
+    index = read_index(project / CACHE_DIR)
+    assert index is not None
+    known = {rel: (*index.sources[rel][:4], UNTRUSTED)}  # its stamp unknown, as after a checkout
+    hashed_here: list[Path] = []
+    digest = sources._digest
+    monkeypatch.setattr(sources, "_digest", lambda file: hashed_here.append(file) or digest(file))
+    answer = sources.hashed(path)
+    assert answer is not None
+    for stamp, here in ((answer[1], []), ((1, 2, 3, 4), [path])):  # the file's stamp; one it had before a save
+        hashed_here.clear()
+        pages, found, record = sources.read_pages([(path, rel, "de")], known, ErrorList(project), {rel: (answer[0], stamp, True)})
+        assert hashed_here == here
+        assert found[rel][0] == sha256(path.read_bytes()) and pages[0] is not None and rel in record
 
 
 def test_work_ahead_runs_in_another_process_and_is_done_here_when_that_fails() -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from ..content import Page
+from ..content import CONTENT_DIR, Page
 from ..errors import BuildError, ErrorList
 from ..output import write_linked_site
 from ..parallel import Ahead
@@ -64,6 +64,8 @@ class BuildCache:
         self._restored = False  # whether the cache was restored or copied here (see _load)
         # A restored cache's objects being checked in another process: it, and what it was asked.
         self._ahead: tuple[Ahead, list[tuple[str, Stamp]]] | None = None
+        # The sources it knows, hashed in a third: it, and their names (see read_pages).
+        self._sources_ahead: tuple[Ahead, list[str]] | None = None
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -99,8 +101,12 @@ class BuildCache:
         first = next(iter(index.objects.items()), None)
         self._restored = first is not None and self._objects.stamp(first[0]) not in (None, first[1])
         if self._restored and Ahead.forks:
-            # Each object is to be read and hashed before it is used: on another core, while
-            # this process reads the sources and assembles the site (see _check_all_objects).
+            # Each file of a restored cache and of the checkout is read and hashed before it is
+            # trusted: in other processes, on the other core, while this one finds the sources
+            # and assembles the site (see read_pages, _check_all_objects).
+            rels = list(index.sources)
+            content = self.root / CONTENT_DIR
+            self._sources_ahead = (Ahead(sources.hashed, [content / rel for rel in rels]), rels)
             asked = list(index.objects.items())
             self._ahead = (Ahead(lambda pair: self._objects.check(*pair), asked), asked)
 
@@ -125,7 +131,12 @@ class BuildCache:
 
     def read_pages(self, found: list[tuple[Path, str, str]], errors: ErrorList) -> list[Page | None]:
         """content.read_pages, parsing and checking only the files not seen before (see sources.py)."""
-        pages, digests, record = sources.read_pages(found, self._index.sources if self.enabled else {}, errors)
+        hashed = None
+        if self._sources_ahead is not None:
+            ahead, rels = self._sources_ahead
+            self._sources_ahead = None
+            hashed = dict(zip(rels, ahead.result()))
+        pages, digests, record = sources.read_pages(found, self._index.sources if self.enabled else {}, errors, hashed)
         for rel, (digest, fronts) in digests.items():
             self._source_digests[rel], self._fronts[rel] = digest, fronts
         if self.enabled and record:
@@ -305,6 +316,9 @@ class BuildCache:
         if self._ahead is not None:
             self._ahead[0].close()
             self._ahead = None
+        if self._sources_ahead is not None:  # a build that ended before reading its sources
+            self._sources_ahead[0].close()
+            self._sources_ahead = None
 
     def _record(self, digest: str, stamp: Stamp) -> None:
         self._checked.pop(digest, None)  # an answer from before this write would be out of date

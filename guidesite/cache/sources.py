@@ -34,9 +34,11 @@ def shown_fields() -> tuple[str, ...]:
 
 
 def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEntry], errors: ErrorList,
+               hashed: Mapping[str, Hashed | None] | None = None,
                ) -> tuple[list[Page | None], dict[str, tuple[str, Fronts]], dict[str, SourceEntry]]:
     """content.read_pages, parsing and checking only the files not known (in parallel, in
-    worker processes).
+    worker processes). `hashed` holds what another process found of known files (see
+    hashed()), taken for each file that still has the stamp it had then.
 
     Returns the pages; each read page's digests (of its file, of its front matter: rel ->
     (digest, fronts)); and what the index is to record anew (rel -> entry).
@@ -46,20 +48,29 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
     record: dict[str, SourceEntry] = {}
     unknown: list[tuple[int, Path, str, str]] = []
     touched: list[tuple[int, Path, str, str]] = []  # known files with another stamp: their digest decides
+    answered: list[tuple[int, Path, str, str]] = []  # the same, hashed already (`hashed`)
+    answers: list[tuple[str, Stamp]] = []
     for path, rel, lang in found:
         entry = known.get(rel)
         if entry:
+            now = None
             with contextlib.suppress(OSError):
-                if stamp_of(os.stat(path)) == entry[4]:
+                now = stamp_of(os.stat(path))
+                if now == entry[4]:
                     digests[rel] = entry[0], entry[1]
                     pages.append(_page(entry, str(path)))
                     continue
-            touched.append((len(pages), path, rel, lang))
+            answer = hashed.get(rel) if hashed else None
+            if answer is not None and answer[1] == now:
+                answered.append((len(pages), path, rel, lang))
+                answers.append((answer[0], answer[1] if answer[2] else UNTRUSTED))
+            else:
+                touched.append((len(pages), path, rel, lang))
         else:
             unknown.append((len(pages), path, rel, lang))
         pages.append(None)
     # Every file of a project checked out anew, or copied, has a new stamp: its digest decides.
-    for item, (digest, stamp) in zip(touched, in_threads(_digest, [item[1] for item in touched])):
+    for item, (digest, stamp) in zip(answered + touched, answers + in_threads(_digest, [item[1] for item in touched])):
         index, path, rel, _ = item
         entry = known[rel]
         if digest == entry[0]:  # touched, not changed: its body is read if the page is rendered
@@ -82,6 +93,19 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
         elif page is not None:
             pages[index] = page
     return pages, digests, record
+
+
+Hashed = tuple[str, Stamp, bool]  # a file's digest, its stamp before it was read, whether it was settled
+
+
+def hashed(path: Path) -> Hashed | None:
+    """What a build may know a file by, found ahead of its use (in another process): None
+    where it cannot be read."""
+    try:
+        data, stamp, settled = read_stamped(path)
+    except OSError:
+        return None
+    return sha256(data), stamp, settled
 
 
 def _digest(path: Path) -> tuple[str, Stamp]:
