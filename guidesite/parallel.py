@@ -181,64 +181,88 @@ def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
 class Ahead:
     """[work(item) for item in items], computed in a forked process while this one goes on.
 
-    For a restored cache: its objects are read and hashed on another core while this
-    process reads the sources. result() waits for the answers; where fork is unavailable,
-    or the child failed, it computes them here instead. close() ends the child whose
-    answers are no longer wanted. The child dies with this process (_die_with).
+    For a restored cache: its files are read and hashed on another core while this process
+    finds the sources. result() waits for the answers; where no child could be forked, or
+    it failed, they are computed here instead, with `here` (work itself unless given).
+    close() ends a child whose answers are no longer wanted. The child dies with this
+    process (_die_with).
     """
 
     forks = hasattr(os, "fork")  # else the answers are computed in result(), in the caller's thread
 
-    def __init__(self, work: Callable[[Any], Any], items: Sequence[Any]):
-        self._work, self._items = work, items
+    def __init__(self, work: Callable[[Any], Any], items: Sequence[Any], here: Callable[[Any], Any] | None = None):
+        self._work, self._items, self._here = work, items, here or work
         self._pid: int | None = None
         self._pipe = -1
         if not self.forks:
             return
         import ctypes  # noqa: F401 (loaded here, not in the child: see _die_with)
-        import pickle
+        import warnings
 
         parent = os.getpid()
-        read_end, write_end = os.pipe()
-        pid = os.fork()
+        read_end = write_end = -1
+        try:
+            read_end, write_end = os.pipe()
+            with warnings.catch_warnings():
+                # Python 3.12 warns of fork in a process with threads (the preview's, rich's) after
+                # the fork, in the parent: as an error, it would leave the child unknown here.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:  # no process to be had (a limit on them, memory): the work is done here
+            for fd in (read_end, write_end):
+                if fd >= 0:
+                    os.close(fd)
+            return
         if pid == 0:
-            status = 1
-            try:
-                os.close(read_end)
-                _start_worker(parent)
-                gc.disable()  # a short life: a collection would only copy the parent's memory
-                answer = memoryview(pickle.dumps([work(item) for item in items], pickle.HIGHEST_PROTOCOL))
-                while answer:
-                    answer = answer[os.write(write_end, answer):]
-                status = 0
-            finally:  # nothing of the child's is printed, nor run at its exit: the parent takes over
-                os._exit(status)
+            self._answer(parent, read_end, write_end)
         os.close(write_end)
         self._pid, self._pipe = pid, read_end
+
+    def _answer(self, parent: int, read_end: int, write_end: int) -> None:
+        """In the child: send the answers, their length first, and end without a trace (no
+        output, no exit handlers: the parent takes over if anything goes wrong)."""
+        import pickle
+
+        status = 1
+        try:
+            os.close(read_end)
+            _start_worker(parent)
+            gc.disable()  # a short life: a collection would only copy the parent's memory
+            answer = pickle.dumps([self._work(item) for item in self._items], pickle.HIGHEST_PROTOCOL)
+            # The length first: the parent reads that much rather than up to the pipe's end, which
+            # a process forked meanwhile by another thread of the parent may hold open too.
+            data = memoryview(len(answer).to_bytes(8, "little") + answer)
+            while data:
+                data = data[os.write(write_end, data):]
+            status = 0
+        finally:
+            os._exit(status)
 
     def result(self) -> list[Any]:
         """The answers, in the order of the items."""
         if self._pid is None:
-            return [self._work(item) for item in self._items]
+            return [self._here(item) for item in self._items]
         import pickle
 
         try:
-            parts = []
-            while part := os.read(self._pipe, 1 << 20):
-                parts.append(part)
-            try:
-                status = os.waitpid(self._pid, 0)[1]
-            except ChildProcessError:  # reaped by someone else's SIGCHLD handler: the answer tells
-                status = 0
+            head = self._read(8)
+            data = self._read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+            with contextlib.suppress(ChildProcessError):  # reaped by someone else's SIGCHLD handler
+                os.waitpid(self._pid, 0)
             self._pid = None
         finally:
             self.close()
-        if status == 0:
-            try:
-                return pickle.loads(b"".join(parts))
-            except (pickle.UnpicklingError, EOFError, ValueError):
-                pass
-        return [self._work(item) for item in self._items]  # the child failed: do its work here
+        try:
+            return pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, ValueError):  # the child died before it had sent it all
+            return [self._here(item) for item in self._items]
+
+    def _read(self, size: int) -> bytes:
+        parts, left = [], size
+        while left and (part := os.read(self._pipe, min(left, 1 << 20))):
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
 
     def close(self) -> None:
         """End the child, if it still runs, and let go of its pipe."""

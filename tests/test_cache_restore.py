@@ -11,6 +11,8 @@ import os
 import pickle
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,18 +20,17 @@ from pathlib import Path
 import pytest
 
 from guidesite import pipeline
-from guidesite.parallel import Ahead
-from guidesite.cache import CACHE_DIR, StoredPage, sha256
-from guidesite.cache import digests, sources
-from guidesite.cache.index import read_index
-from guidesite.cache.stamps import UNTRUSTED
-from guidesite.errors import ErrorList
+from guidesite.cache import CACHE_DIR, StoredPage, digests, sha256, sources
 from guidesite.cache.build_cache import KEPT_DIR
+from guidesite.cache.index import read_index
 from guidesite.cache.objects import ObjectStore
-from guidesite.cache.stamps import Stamp
 from guidesite.cache.sources import _LazyPage
+from guidesite.cache.stamps import UNTRUSTED, Stamp
+from guidesite.errors import ErrorList
 from guidesite.outline import Element, Outline
+from guidesite.parallel import Ahead
 from guidesite.pipeline import BuildOptions, build
+from robustness import REPO
 from test_cache import (article, assert_same_as_without_cache, built_corpus, inodes, project,  # noqa: F401 (fixtures)
                         run_build, snapshot)
 
@@ -146,54 +147,120 @@ def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, t
     assert snapshot(moved / "site") == first
     checked = [tuple(map(int, line.split())) for line in where.read_text().splitlines()]
     pids, threads = {pid for pid, _ in checked}, {thread for _, thread in checked}
-    if files == "in another process":
-        assert len(pids - {os.getpid()}) == 1  # one forked process read them
+    if files == "in another process":  # one forked process read them, and its answers were taken
+        here = sum(1 for pid, _ in checked if pid == os.getpid())
+        # This process checks only what it writes again (the assets, the page rendered again):
+        # were the answers not taken, it would check every object once more.
+        assert len(pids - {os.getpid()}) == 1 and 2 * here < len(checked) - here
     else:
         assert pids == {os.getpid()}
         assert (threads == {threading.get_ident()}) == (files == "in memory")
 
 
+def _children() -> set[int]:
+    """This process's child processes, zombies included."""
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    return {int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
+
+
 def test_a_restored_clone_s_sources_are_hashed_in_another_process_and_an_edited_one_rendered(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The commit a CI job builds changed an article: the process hashing the clone's sources
-    ahead finds it changed, and that page alone is rendered, as without the cache."""
+    ahead finds it changed, and that page alone is rendered, as without the cache. This
+    process hashes no source itself, and no process of the build is left after it."""
     where = tmp_path / "hashed in"
-    hashed = sources.hashed
+    hashed, digest = sources.hashed, sources._digest
 
     def hashing(path: Path) -> sources.Hashed | None:
         with where.open("a") as log:
             log.write(f"{os.getpid()}\n")
         return hashed(path)
 
+    hashed_here: list[Path] = []
     monkeypatch.setattr(sources, "hashed", hashing)
+    monkeypatch.setattr(sources, "_digest", lambda file: hashed_here.append(file) or digest(file))
     moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
     page = article(moved, 5)
     page.write_text(page.read_text("utf-8") + "\nEin Absatz, den der Commit brachte.\n", "utf-8")
+    before = _children()
     done = build(BuildOptions(root=moved, out_dir=moved / "site"))
     assert done.rendered == 1
     assert {int(pid) for pid in where.read_text().split()} - {os.getpid()}  # hashed in another process
+    assert hashed_here == []  # ...and its answers taken
+    assert _children() == before
     assert_same_as_without_cache(moved, tmp_path)
+
+
+def test_a_restored_build_that_cannot_fork_hashes_everything_itself(project: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """No process to be had (a limit on them, no memory) after the first one was forked: the
+    build does the work itself, leaves no process behind, and the cache's lock is free."""
+    first = snapshot(project / "site")
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
+    forks = 0
+    fork = os.fork
+
+    def failing_fork() -> int:
+        nonlocal forks
+        forks += 1
+        if forks == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return fork()
+
+    monkeypatch.setattr(os, "fork", failing_fork)
+    before = _children()
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered == 0
+    assert forks >= 2 and _children() == before
+    assert snapshot(moved / "site") == first
+    done = run_build(moved)  # another process: it would wait for ever on a lock still held
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("odd", ["a pipe", "a link to /dev/zero"])
+def test_a_page_replaced_by_a_pipe_or_device_in_a_restored_clone_is_refused_not_read(
+        project: Path, tmp_path: Path, odd: str) -> None:
+    """The last build's index names the page, but what the checkout put there is no file:
+    the process hashing the sources ahead does not read it (a pipe would block, /dev/zero
+    never ends), and the build says what discover says of it."""
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
+    page = article(moved, 1)
+    page.unlink()
+    if odd == "a pipe":
+        os.mkfifo(page)
+    else:
+        page.symlink_to("/dev/zero")
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(moved)], capture_output=True,
+                          text=True, cwd=moved, timeout=120)
+    assert done.returncode == 1
+    assert str(page.relative_to(moved)) in done.stderr and "Traceback" not in done.stderr
+    assert ("not a regular file" if odd == "a pipe" else "outside the content folder") in done.stderr
 
 
 def test_a_source_hashed_ahead_and_changed_since_is_hashed_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An answer from the process that hashed the sources ahead counts only while the file
-    has the stamp it had then: after an editor's save in between, the file is hashed here."""
+    has the stamp it had then: after an editor's save in between, the file is hashed here.
+    Files of both kinds in one call keep their own digests."""
     content = project / "content"
-    path = article(project, 2)
-    rel = path.relative_to(content).as_posix()
+    paths = [article(project, 2), article(project, 3)]
+    rels = [path.relative_to(content).as_posix() for path in paths]
     index = read_index(project / CACHE_DIR)
     assert index is not None
-    known = {rel: (*index.sources[rel][:4], UNTRUSTED)}  # its stamp unknown, as after a checkout
+    known = {rel: (*index.sources[rel][:4], UNTRUSTED) for rel in rels}  # stamps unknown, as after a checkout
     hashed_here: list[Path] = []
     digest = sources._digest
     monkeypatch.setattr(sources, "_digest", lambda file: hashed_here.append(file) or digest(file))
-    answer = sources.hashed(path)
-    assert answer is not None
-    for stamp, here in ((answer[1], []), ((1, 2, 3, 4), [path])):  # the file's stamp; one it had before a save
+    answers = [sources.hashed(path) for path in paths]
+    assert None not in answers
+    saved = (1, 2, 3, 4)  # the stamp of a file read before an editor's save
+    for stamps, here in (([answers[0][1], answers[1][1]], []), ([saved, answers[1][1]], [paths[0]]),
+                         ([answers[0][1], saved], [paths[1]])):
         hashed_here.clear()
-        pages, found, record = sources.read_pages([(path, rel, "de")], known, ErrorList(project), {rel: (answer[0], stamp, True)})
+        told = {rel: (answer[0], stamp, True) for rel, answer, stamp in zip(rels, answers, stamps)}
+        pages, found, record = sources.read_pages([(path, rel, "de") for path, rel in zip(paths, rels)], known,
+                                                  ErrorList(project), lambda: told)
         assert hashed_here == here
-        assert found[rel][0] == sha256(path.read_bytes()) and pages[0] is not None and rel in record
+        for path, rel, page in zip(paths, rels, pages):
+            assert found[rel][0] == sha256(path.read_bytes()) and page is not None and page.rel == rel and rel in record
 
 
 def test_work_ahead_runs_in_another_process_and_is_done_here_when_that_fails() -> None:

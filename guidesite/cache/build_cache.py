@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..content import CONTENT_DIR, Page
 from ..errors import BuildError, ErrorList
 from ..output import write_linked_site
-from ..parallel import Ahead
+from ..parallel import Ahead, cores
 from . import sources
 from .digests import code_digest, in_threads, sha256
 from .facts import FactsFile
@@ -77,8 +78,8 @@ class BuildCache:
             return
         with locked(self.folder):
             self._owner = os.getpid()
-            self._load()
             try:
+                self._load()
                 yield self
             except BuildError:
                 self.save()  # the pages that did render are worth keeping for the next try
@@ -100,13 +101,14 @@ class BuildCache:
         # A cache restored or copied elsewhere gives every object another stamp: one stat tells.
         first = next(iter(index.objects.items()), None)
         self._restored = first is not None and self._objects.stamp(first[0]) not in (None, first[1])
-        if self._restored and Ahead.forks:
+        if self._restored and Ahead.forks and cores() > 1:
             # Each file of a restored cache and of the checkout is read and hashed before it is
             # trusted: in other processes, on the other core, while this one finds the sources
             # and assembles the site (see read_pages, _check_all_objects).
             rels = list(index.sources)
             content = self.root / CONTENT_DIR
-            self._sources_ahead = (Ahead(sources.hashed, [content / rel for rel in rels]), rels)
+            # Where that process fails, each file is hashed here as needed (read_pages): no answer.
+            self._sources_ahead = (Ahead(sources.hashed, [content / rel for rel in rels], here=lambda path: None), rels)
             asked = list(index.objects.items())
             self._ahead = (Ahead(lambda pair: self._objects.check(*pair), asked), asked)
 
@@ -134,9 +136,13 @@ class BuildCache:
         hashed = None
         if self._sources_ahead is not None:
             ahead, rels = self._sources_ahead
-            self._sources_ahead = None
-            hashed = dict(zip(rels, ahead.result()))
-        pages, digests, record = sources.read_pages(found, self._index.sources if self.enabled else {}, errors, hashed)
+            # Waited for only once a file is found with a new stamp: a cache restored over a
+            # checkout that kept its files' stamps needs no answer.
+            hashed = functools.cache(lambda: dict(zip(rels, ahead.result())))
+        try:
+            pages, digests, record = sources.read_pages(found, self._index.sources if self.enabled else {}, errors, hashed)
+        finally:
+            self._stop_checking_ahead(sources_only=True)
         for rel, (digest, fronts) in digests.items():
             self._source_digests[rel], self._fronts[rel] = digest, fronts
         if self.enabled and record:
@@ -312,11 +318,11 @@ class BuildCache:
         digests = list(recorded)
         self._checked = dict(zip(digests, in_threads(lambda digest: self._objects.check(digest, recorded[digest]), digests)))
 
-    def _stop_checking_ahead(self) -> None:
-        if self._ahead is not None:
+    def _stop_checking_ahead(self, sources_only: bool = False) -> None:
+        if self._ahead is not None and not sources_only:
             self._ahead[0].close()
             self._ahead = None
-        if self._sources_ahead is not None:  # a build that ended before reading its sources
+        if self._sources_ahead is not None:
             self._sources_ahead[0].close()
             self._sources_ahead = None
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..content import FrontMatter, Page, read_page
+from ..content import MAX_FILE_BYTES, FrontMatter, Page, read_page
 from ..errors import BuildError, ContentError, ErrorList
 from .digests import in_threads, sha256
 from .index import NO_FRONTS, Fronts, SourceEntry
@@ -34,11 +34,12 @@ def shown_fields() -> tuple[str, ...]:
 
 
 def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEntry], errors: ErrorList,
-               hashed: Mapping[str, Hashed | None] | None = None,
+               hashed: Callable[[], Mapping[str, Hashed | None]] | None = None,
                ) -> tuple[list[Page | None], dict[str, tuple[str, Fronts]], dict[str, SourceEntry]]:
     """content.read_pages, parsing and checking only the files not known (in parallel, in
-    worker processes). `hashed` holds what another process found of known files (see
-    hashed()), taken for each file that still has the stamp it had then.
+    worker processes). `hashed` gives what another process found of known files (see
+    hashed()), asked for at the first file with a new stamp, and taken for each file that
+    still has the stamp it had then.
 
     Returns the pages; each read page's digests (of its file, of its front matter: rel ->
     (digest, fronts)); and what the index is to record anew (rel -> entry).
@@ -60,7 +61,7 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
                     digests[rel] = entry[0], entry[1]
                     pages.append(_page(entry, str(path)))
                     continue
-            answer = hashed.get(rel) if hashed else None
+            answer = hashed().get(rel) if hashed else None
             if answer is not None and answer[1] == now:
                 answered.append((len(pages), path, rel, lang))
                 answers.append((answer[0], answer[1] if answer[2] else UNTRUSTED))
@@ -100,9 +101,11 @@ Hashed = tuple[str, Stamp, bool]  # a file's digest, its stamp before it was rea
 
 def hashed(path: Path) -> Hashed | None:
     """What a build may know a file by, found ahead of its use (in another process): None
-    where it cannot be read."""
+    where it cannot be read, or is no page file. The path comes from the last build's index,
+    before discover has looked at it: a pipe or a device put in a page's place (a link to
+    /dev/zero) is not read, for discover to refuse."""
     try:
-        data, stamp, settled = read_stamped(path)
+        data, stamp, settled = read_stamped(path, MAX_FILE_BYTES)
     except OSError:
         return None
     return sha256(data), stamp, settled

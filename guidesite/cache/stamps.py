@@ -9,6 +9,7 @@ they were, but not one that comes seconds later.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -22,14 +23,19 @@ def stamp_of(info: os.stat_result) -> Stamp:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
-def read_stamped(path: Path | str) -> tuple[bytes, Stamp, bool]:
+def read_stamped(path: Path | str, most: int | None = None) -> tuple[bytes, Stamp, bool]:
     """A file's bytes, its stamp, and whether the file was settled when read.
 
     The stamp is taken before the bytes, so a save while reading leaves the older stamp,
-    which the saved file no longer matches.
+    which the saved file no longer matches. Only a regular file is read (of at most `most`
+    bytes): a pipe or a device where a file was (a link to /dev/zero) raises OSError,
+    without blocking or reading for ever.
     """
     read_at = time.time_ns()
-    with open(path, "rb") as file:
-        info = os.fstat(file.fileno())
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (most is not None and info.st_size > most):
+            raise OSError(f"{path}: not a regular file of at most {most} bytes")
         data = file.read()
     return data, stamp_of(info), info.st_ctime_ns < read_at - SETTLED_NS
