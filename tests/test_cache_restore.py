@@ -22,7 +22,8 @@ import pytest
 from guidesite import pipeline
 from guidesite.cache import CACHE_DIR, StoredPage, digests, sha256, sources
 from guidesite.cache.build_cache import KEPT_DIR
-from guidesite.cache.index import read_index
+from guidesite.cache import objects
+from guidesite.cache.index import read_index, write_stamps
 from guidesite.cache.objects import ObjectStore
 from guidesite.cache.sources import _LazyPage
 from guidesite.cache.stamps import UNTRUSTED, Stamp
@@ -261,6 +262,65 @@ def test_a_source_hashed_ahead_and_changed_since_is_hashed_again(project: Path, 
         assert hashed_here == here
         for path, rel, page in zip(paths, rels, pages):
             assert found[rel][0] == sha256(path.read_bytes()) and page is not None and page.rel == rel and rel in record
+
+
+def test_a_restored_build_writes_the_new_stamps_alone_and_the_next_build_trusts_them(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restored, nothing but every file's stamp is new to the cache: the index is left as it
+    is (19 MB at 5,000 pages), the stamps go to a small file beside it, and the next build
+    there reads no file to trust it."""
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
+    index = moved / CACHE_DIR / "index"
+    before = (index.stat().st_ino, index.read_bytes())
+    time.sleep(2.1)  # a file read within two seconds of its last change is read again the next time
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered == 0
+    assert (index.stat().st_ino, index.read_bytes()) == before
+    assert (moved / CACHE_DIR / "stamps").stat().st_size < len(before[1]) / 4
+    reads: list[str] = []
+    for module in (objects, sources):
+        read = module.read_stamped
+        monkeypatch.setattr(module, "read_stamped", lambda path, *most, read=read: reads.append(str(path)) or read(path, *most))
+    first = snapshot(moved / "site")
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered == 0
+    assert reads == [] and snapshot(moved / "site") == first
+    page = article(moved, 6)  # an edit writes the index anew, with the stamps: the file beside it goes
+    page.write_text(page.read_text("utf-8") + "\nNoch ein Absatz.\n", "utf-8")
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered >= 1
+    assert not (moved / CACHE_DIR / "stamps").exists()
+    assert_same_as_without_cache(moved, tmp_path)
+
+
+def test_a_stamp_is_taken_only_for_the_bytes_it_was_found_with(project: Path, tmp_path: Path) -> None:
+    """A crash between writing the index and removing the stamps file, or an index restored
+    older than its stamps: a stamp that describes a file's new text beside an index that
+    records its old one is not taken, and the edited page is rendered again."""
+    folder = project / CACHE_DIR
+    old_index = (folder / "index").read_bytes()
+    page = article(project, 7)
+    page.write_text(page.read_text("utf-8") + "\nEin Satz, den der alte Index nicht kennt.\n", "utf-8")
+    time.sleep(2.1)  # settled, so that the build records its stamp
+    assert run_build(project).returncode == 0
+    newer = read_index(folder)
+    assert newer is not None
+    write_stamps(folder, newer)  # the edited file's stamp, found with its new digest
+    (folder / "index").write_bytes(old_index)  # beside the index from before the edit
+    done = build(BuildOptions(root=project, out_dir=project / "site"))
+    assert done.rendered >= 1
+    assert_same_as_without_cache(project, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "flipped"])
+def test_a_damaged_stamps_file_is_ignored(project: Path, tmp_path: Path, damage: str) -> None:
+    moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered == 0
+    stamps = moved / CACHE_DIR / "stamps"
+    data = stamps.read_bytes()
+    middle = len(data) // 2
+    stamps.write_bytes(os.urandom(len(data)) if damage == "garbage" else data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :])
+    page = article(moved, 8)
+    page.write_text(page.read_text("utf-8") + "\nUnd noch einer.\n", "utf-8")
+    assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered >= 1
+    assert_same_as_without_cache(moved, tmp_path)
 
 
 def test_work_ahead_runs_in_another_process_and_is_done_here_when_that_fails() -> None:

@@ -26,7 +26,7 @@ from ..parallel import Ahead, cores
 from . import sources
 from .digests import code_digest, in_threads, sha256
 from .facts import FactsFile
-from .index import Extras, Fronts, Index, StoredPage, locked, read_index, write_index
+from .index import Extras, Fronts, Index, StoredPage, locked, read_index, write_index, write_stamps
 from .objects import ObjectStore, place_name
 from .stamps import INODE, Stamp
 
@@ -59,6 +59,7 @@ class BuildCache:
         self._fronts: dict[str, Fronts] = {}  # rel -> its front matter's digests
         self._used: set[str] = set()  # objects written or linked by this build
         self._dirty = False  # whether the index changed, and must be written
+        self._restamped = False  # whether stamps changed, and nothing else (see index.py)
         self._interned: dict[str, str] = {}
         # Objects checked ahead of their use (see _check_all_objects): digest -> its stamp, or None.
         self._checked: dict[str, Stamp | None] = _NOT_YET
@@ -113,16 +114,26 @@ class BuildCache:
             self._ahead = (Ahead(lambda pair: self._objects.check(*pair), asked), asked)
 
     def save(self) -> None:
-        """Write the index (atomically: a crash leaves the previous one)."""
-        if not self.enabled or not self._dirty:
+        """Write the index (atomically: a crash leaves the previous one), or only its stamps
+        where nothing else changed."""
+        if not self.enabled:
             return
-        self._facts.save(self._index)
-        write_index(self.folder, self._index)
+        if self._dirty:
+            self._facts.save(self._index)
+            write_index(self.folder, self._index)
+        elif self._restamped:
+            write_stamps(self.folder, self._index)
+        self._dirty = self._restamped = False
 
     def _changed(self) -> None:
         """Note that the index is to be written; refused outside the process that opened the cache."""
         self._owner_only()
         self._dirty = True
+
+    def _restamp(self) -> None:
+        """Note that stamps changed (see save)."""
+        self._owner_only()
+        self._restamped = True
 
     def _owner_only(self) -> None:
         if os.getpid() != self._owner:
@@ -146,8 +157,12 @@ class BuildCache:
         for rel, (digest, fronts) in digests.items():
             self._source_digests[rel], self._fronts[rel] = digest, fronts
         if self.enabled and record:
-            self._index.sources.update(record)
-            self._changed()
+            known = self._index.sources
+            # Checked out anew, a file unchanged is known by a new stamp, and by nothing else new.
+            if any(rel not in known or known[rel][:4] != entry[:4] for rel, entry in record.items()):
+                self._changed()
+            self._restamp()
+            known.update(record)
         return pages
 
     def source_digest(self, rel: str) -> str:
@@ -328,9 +343,13 @@ class BuildCache:
 
     def _record(self, digest: str, stamp: Stamp) -> None:
         self._checked.pop(digest, None)  # an answer from before this write would be out of date
-        if self._index.objects.get(digest) != stamp:
+        known = self._index.objects.get(digest)
+        if known != stamp:
             self._index.objects[digest] = stamp
-            self._changed()
+            if known is None:
+                self._changed()
+            else:
+                self._restamp()
 
     def read_object(self, digest: str) -> bytes:
         """An object's bytes, checked against its digest."""
@@ -356,7 +375,7 @@ class BuildCache:
                                     keep_first=not restored)
         if self._index.written.get(place) != state:
             self._index.written[place] = state
-            self._changed()
+            self._restamp()  # a record of what was written, checked anyway before it spares a write
         for digest, stamp in self._objects.relinked(touched, self._index.objects).items():
             self._record(digest, stamp)
 
