@@ -48,3 +48,12 @@ def manifest(folder: Path) -> dict[str, str]:
 
 def staging_leftovers(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob(".site-staging-*"))
+
+
+def child_processes(pid: int) -> set[int]:
+    """The process's children, zombies included (none where it is gone): of all its threads."""
+    try:
+        return {int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                for child in (task / "children").read_text().split()}
+    except OSError:
+        return set()

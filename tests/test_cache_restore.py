@@ -31,7 +31,7 @@ from guidesite.errors import ErrorList
 from guidesite.outline import Element, Outline
 from guidesite.parallel import Ahead
 from guidesite.pipeline import BuildOptions, build
-from robustness import REPO
+from robustness import REPO, child_processes
 from test_cache import (article, assert_same_as_without_cache, built_corpus, inodes, project,  # noqa: F401 (fixtures)
                         run_build, snapshot)
 
@@ -158,12 +158,6 @@ def test_a_damaged_object_in_a_restored_cache_is_rendered_again(project: Path, t
         assert (threads == {threading.get_ident()}) == (files == "in memory")
 
 
-def _children() -> set[int]:
-    """This process's child processes, zombies included."""
-    tasks = Path(f"/proc/{os.getpid()}/task")
-    return {int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
-
-
 def test_a_restored_clone_s_sources_are_hashed_in_another_process_and_an_edited_one_rendered(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The commit a CI job builds changed an article: the process hashing the clone's sources
@@ -183,12 +177,12 @@ def test_a_restored_clone_s_sources_are_hashed_in_another_process_and_an_edited_
     moved = restored_clone(project, tmp_path / "elsewhere" / "clone")
     page = article(moved, 5)
     page.write_text(page.read_text("utf-8") + "\nEin Absatz, den der Commit brachte.\n", "utf-8")
-    before = _children()
+    before = child_processes(os.getpid())
     done = build(BuildOptions(root=moved, out_dir=moved / "site"))
     assert done.rendered == 1
     assert {int(pid) for pid in where.read_text().split()} - {os.getpid()}  # hashed in another process
     assert hashed_here == []  # ...and its answers taken
-    assert _children() == before
+    assert child_processes(os.getpid()) == before
     assert_same_as_without_cache(moved, tmp_path)
 
 
@@ -209,9 +203,9 @@ def test_a_restored_build_that_cannot_fork_hashes_everything_itself(project: Pat
         return fork()
 
     monkeypatch.setattr(os, "fork", failing_fork)
-    before = _children()
+    before = child_processes(os.getpid())
     assert build(BuildOptions(root=moved, out_dir=moved / "site")).rendered == 0
-    assert forks >= 2 and _children() == before
+    assert forks >= 2 and child_processes(os.getpid()) == before
     assert snapshot(moved / "site") == first
     done = run_build(moved)  # another process: it would wait for ever on a lock still held
     assert done.returncode == 0, done.stderr

@@ -9,19 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from robustness import REPO
+from robustness import REPO, child_processes
 
 sys.path.insert(0, str(REPO / "bench"))
 import corpus  # noqa: E402
 
 ARTICLES = 150  # per language: a cold build long enough to be killed while its workers render
-
-
-def _children(pid: int) -> set[int]:
-    try:
-        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
-    except OSError:
-        return set()
 
 
 def _alive(pid: int) -> bool:
@@ -40,7 +33,7 @@ def test_a_build_killed_with_sigkill_leaves_no_worker(tmp_path: Path) -> None:
     workers: set[int] = set()
     deadline = time.monotonic() + 120
     while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        workers = _children(proc.pid)
+        workers = child_processes(proc.pid)
         time.sleep(0.01)
     assert proc.poll() is None and len(workers) >= 2, "the build ended before its workers were seen"
     proc.kill()
@@ -63,7 +56,7 @@ def test_a_process_checking_a_restored_cache_ahead_dies_with_the_build() -> None
                             start_new_session=True)
     assert proc.stdout is not None
     child = int(proc.stdout.readline())
-    assert _alive(child) and child in _children(proc.pid)
+    assert _alive(child) and child in child_processes(proc.pid)
     proc.kill()
     proc.wait()
     deadline = time.monotonic() + 30

@@ -64,7 +64,7 @@ def read_pages(found: list[tuple[Path, str, str]], known: Mapping[str, SourceEnt
             answer = hashed().get(rel) if hashed else None
             if answer is not None and answer[1] == now:
                 answered.append((len(pages), path, rel, lang))
-                answers.append((answer[0], answer[1] if answer[2] else UNTRUSTED))
+                answers.append((answer[0], _later(*answer[1:])))
             else:
                 touched.append((len(pages), path, rel, lang))
         else:
@@ -113,18 +113,20 @@ def hashed(path: Path) -> Hashed | None:
 
 def _digest(path: Path) -> tuple[str, Stamp]:
     """A source file's SHA-256 and the stamp a later build may know it by; "" where it is gone
-    (the worker that parses it reports that)."""
-    try:
-        data, stamp = _read(path)
-    except OSError:
-        return "", UNTRUSTED
-    return sha256(data), stamp
+    or no page file (the worker that parses it reports that)."""
+    found = hashed(path)
+    return ("", UNTRUSTED) if found is None else (found[0], _later(*found[1:]))
 
 
 def _read(path: Path) -> tuple[bytes, Stamp]:
     """A source file's bytes, and the stamp a later build may know them by."""
     data, stamp, settled = read_stamped(path)
-    return data, stamp if settled else UNTRUSTED
+    return data, _later(stamp, settled)
+
+
+def _later(stamp: Stamp, settled: bool) -> Stamp:
+    """The stamp a later build may know a file by: none for one changed just before it was read."""
+    return stamp if settled else UNTRUSTED
 
 
 def _read_source(item: tuple[int, Path, str, str]) -> tuple[Page | None, list[ContentError], SourceEntry]:
